@@ -1,0 +1,41 @@
+//! Shared plumbing of the local test ground (does IO: files, processes, sockets).
+//!
+//! The control plane, the Flink harness and the local node each live in their own module
+//! or crate; this crate only holds what all of them need: where the per-user cache is,
+//! where a checkout keeps its run state, how a background process is started and stopped
+//! by PID, and how to wait for something to become ready.
+
+pub mod cache;
+pub mod process;
+pub mod wait;
+
+pub use cache::{cache_dir, state_dir, workspace_root};
+pub use process::{BackgroundProcess, free_port, pid_alive, stop_pid};
+pub use wait::wait_until;
+
+/// Errors of the test ground's shared plumbing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file system operation failed.
+    #[error("{what} ({path}): {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Something did not become ready in time.
+    #[error("timed out after {secs:.1}s waiting for {what}")]
+    Timeout {
+        /// What was awaited.
+        what: String,
+        /// How long we waited.
+        secs: f64,
+    },
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,36 @@
+//! `cargo xtask`: the project's own tasks. Each subcommand lives in a module of its own.
+
+mod cluster;
+mod flink;
+mod generate;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "flink-operator-rs project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write generated artefacts (CRD YAML, reference docs, state diagram); `--check` fails when stale.
+    Generate(generate::Args),
+    /// The local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager).
+    Cluster(cluster::Args),
+    /// Real Flink on this machine: fetch a distribution, start and stop a local cluster.
+    Flink(flink::Args),
+    /// The whole test suite, as CI runs it.
+    Test(test::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Generate(args) => generate::run(args),
+        Command::Cluster(args) => cluster::run(args),
+        Command::Flink(args) => flink::run(args),
+        Command::Test(args) => test::run(args),
+    }
+}
