@@ -6,6 +6,11 @@
 //! `examples/*.yaml` and `crates/flink-crd/tests/bad-manifests/*.yaml`, each bad manifest
 //! starting with a line `# expect: <substring of the apiserver's refusal>`. Empty folders
 //! fail these tests rather than pass them vacuously.
+//!
+//! Objects go in by server-side apply (dry run for the checks, field validation Strict), as
+//! the operator writes them. The refusal texts are the apiserver's, e.g. `Unsupported value`
+//! for an enum, the rule's message for CEL, and `field not declared in schema` for an
+//! unknown field (server-side apply words it so; a plain create says `unknown field`).
 
 use std::path::{Path, PathBuf};
 
@@ -226,7 +231,8 @@ async fn apply(
         .as_str()
         .ok_or("the manifest has no metadata.name")?
         .to_string();
-    let mut params = PatchParams::apply(FIELD_MANAGER);
+    // Strict, as kubectl does: an unknown field is an error, not a warning.
+    let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
     if dry_run {
         params = params.dry_run();
     }
