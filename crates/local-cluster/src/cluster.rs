@@ -19,6 +19,7 @@ use crate::kubeconfig;
 use crate::layout::Layout;
 use crate::pki::Pki;
 use crate::state::{Ports, Record};
+use crate::status::{ClusterStatus, recorded_pid};
 use crate::wait::until_ready;
 
 /// How long a component gets to stop after SIGTERM before SIGKILL.
@@ -136,25 +137,7 @@ impl LocalCluster {
 
     /// What runs in `dir` (reads pid files; does not call the apiserver).
     pub fn status(dir: &Path) -> ClusterStatus {
-        let layout = Layout::new(dir);
-        let record = Record::read(&layout.record()).ok().flatten();
-        ClusterStatus {
-            dir: dir.to_path_buf(),
-            kubeconfig: layout.kubeconfig().is_file().then(|| layout.kubeconfig()),
-            ports: record.map(|r| r.ports),
-            components: Component::ALL
-                .iter()
-                .map(|c| {
-                    let pid = recorded_pid(&layout, *c);
-                    ComponentStatus {
-                        component: *c,
-                        pid,
-                        running: pid.is_some_and(testground::pid_alive),
-                        log: layout.log(*c),
-                    }
-                })
-                .collect(),
-        }
+        ClusterStatus::read(&Layout::new(dir))
     }
 
     /// A new client of the apiserver as the admin user (O=system:masters). Make one per
@@ -356,80 +339,6 @@ impl LocalCluster {
     }
 }
 
-/// What runs in a stack's folder.
-#[derive(Debug, Clone)]
-pub struct ClusterStatus {
-    /// The state folder.
-    pub dir: PathBuf,
-    /// The kubeconfig, if one was written.
-    pub kubeconfig: Option<PathBuf>,
-    /// The ports, if the stack recorded them.
-    pub ports: Option<Ports>,
-    /// Each component, in start order.
-    pub components: Vec<ComponentStatus>,
-}
-
-/// One component's state.
-#[derive(Debug, Clone)]
-pub struct ComponentStatus {
-    /// Which component.
-    pub component: Component,
-    /// Its recorded PID.
-    pub pid: Option<u32>,
-    /// Whether that PID is alive.
-    pub running: bool,
-    /// Its log file.
-    pub log: PathBuf,
-}
-
-impl ClusterStatus {
-    /// Whether every component runs.
-    pub fn all_running(&self) -> bool {
-        self.components.iter().all(|c| c.running)
-    }
-
-    /// Whether any component runs.
-    pub fn any_running(&self) -> bool {
-        self.components.iter().any(|c| c.running)
-    }
-}
-
-impl std::fmt::Display for ClusterStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let summary = if self.all_running() {
-            "running"
-        } else if self.any_running() {
-            "partly running"
-        } else {
-            "not running"
-        };
-        writeln!(f, "control plane in {}: {summary}", self.dir.display())?;
-        for c in &self.components {
-            let port = self.ports.map(|p| match c.component {
-                Component::Etcd => p.etcd_client,
-                Component::KubeApiserver => p.apiserver,
-                Component::KubeControllerManager => p.controller_manager,
-            });
-            let state = match (c.pid, c.running) {
-                (Some(pid), true) => format!("running, pid {pid}"),
-                (Some(pid), false) => format!("stopped (pid {pid} gone)"),
-                (None, _) => "not started".to_string(),
-            };
-            let port = port.map(|p| format!(", 127.0.0.1:{p}")).unwrap_or_default();
-            writeln!(
-                f,
-                "  {:<24} {state}{port}, log {}",
-                c.component.name(),
-                c.log.display()
-            )?;
-        }
-        if let Some(k) = &self.kubeconfig {
-            writeln!(f, "  kubeconfig               {}", k.display())?;
-        }
-        Ok(())
-    }
-}
-
 fn spawn(bin: &Path, c: Component, layout: &Layout, ports: &Ports) -> Result<BackgroundProcess> {
     let mut cmd = Command::new(bin);
     cmd.arg(c.name())
@@ -481,14 +390,6 @@ async fn load_config(layout: &Layout) -> Result<kube::Config> {
 
 fn read_record(layout: &Layout) -> Result<Record> {
     Record::read(&layout.record())?.ok_or_else(|| Error::NotRunning(layout.dir.clone()))
-}
-
-fn recorded_pid(layout: &Layout, c: Component) -> Option<u32> {
-    std::fs::read_to_string(layout.pid_file(c))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 fn running_pid(layout: &Layout, c: Component) -> Option<u32> {

@@ -35,14 +35,14 @@ mod namespace;
 mod pki;
 mod shared;
 mod state;
+mod status;
 mod wait;
 
 pub use binary::{KUBERNETES_VERSION, ensure_binary, expected_binary_path};
-pub use cluster::{
-    ClusterStatus, ComponentStatus, LocalCluster, Settings, default_crd_dir, default_dir,
-};
+pub use cluster::{LocalCluster, Settings, default_crd_dir, default_dir};
 pub use components::Component;
 pub use error::{Error, Result};
 pub use namespace::TestNamespace;
 pub use shared::shared;
 pub use state::Ports;
+pub use status::{ClusterStatus, ComponentStatus};
