@@ -49,8 +49,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn up(settings: &Settings) -> anyhow::Result<()> {
     if !local_cluster::expected_binary_path()?.is_file() {
         eprintln!(
-            "building the control plane first (once per go.mod/go.sum/main.go: about 5 minutes on 2 cores, \
-             2.6 GB RAM, 0.8 GB of Go modules and 2.7 GB of Go build cache under {})",
+            "building the control plane first (once per go.mod/go.sum/main.go: 5-9 minutes on 2 cores, \
+             2.1 GB RAM, 0.6 GB of Go modules and 2.7 GB of Go build cache under {})",
             testground::cache_dir().display()
         );
     }

@@ -129,8 +129,8 @@ pub fn expected_binary_path() -> Result<PathBuf> {
 
 /// Returns the binary for the current sources, building it first if it is not cached.
 ///
-/// The first build downloads about 0.8 GB of Go modules and compiles for about 4–5 minutes
-/// on 2 cores (peak 2.6 GB RAM); a second call returns at once. Concurrent callers (two test
+/// The first build downloads about 0.6 GB of Go modules and compiles for 850 s of CPU
+/// (5–9 minutes on 2 cores, peak 2.1 GB RAM at the link); a second call returns at once. Concurrent callers (two test
 /// binaries) wait for one build through a lock file. Blocking: call it from
 /// `tokio::task::spawn_blocking` in async code.
 pub fn ensure_binary() -> Result<PathBuf> {
@@ -154,7 +154,7 @@ pub fn ensure_binary() -> Result<PathBuf> {
     let tmp = dir.join("controlplane.partial");
     eprintln!(
         "local-cluster: building the control plane (Kubernetes {KUBERNETES_VERSION}) into {}; \
-         the first build takes about 5 minutes and 2.6 GB of RAM, log: {}",
+         the first build takes 5–9 minutes on 2 cores and 2.1 GB of RAM, log: {}",
         bin.display(),
         log.display()
     );

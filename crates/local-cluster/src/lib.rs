@@ -20,8 +20,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The first use builds the binary (about 5 minutes and 2.6 GB of RAM on 2 cores, plus
-//! 0.8 GB of Go modules and 2.7 GB of Go build cache under [`testground::cache_dir`]); later
+//! The first use builds the binary (850 s of CPU, 5–9 minutes on 2 cores, 2.1 GB of RAM at
+//! the link, 0.6 GB of Go modules and 2.7 GB of Go build cache under
+//! [`testground::cache_dir`]); later
 //! starts take a few seconds, and attaching to a running stack well under one.
 
 mod binary;
