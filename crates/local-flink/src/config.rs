@@ -66,6 +66,11 @@ pub(crate) fn render(
             "execution.checkpointing.savepoint-dir",
             format!("file://{}", folders.savepoints.display()),
         ),
+        // Keep checkpoints of cancelled jobs, so a job can be restored from its latest one.
+        (
+            "execution.checkpointing.externalized-checkpoint-retention",
+            "RETAIN_ON_CANCELLATION".into(),
+        ),
         ("io.tmp.dirs", format!("{tmp}/io")),
         ("web.tmpdir", format!("{tmp}/web")),
         ("web.upload.dir", format!("{tmp}/upload")),
