@@ -61,7 +61,8 @@ pub enum StopMethod {
     Savepoint,
     /// Cancel without a savepoint (stateless, delete mode cancel, rollback).
     Cancel,
-    /// Do not stop the job: the recorded latest checkpoint is the restore point (last-state).
+    /// last-state: cancel the job (checkpoints are retained on cancellation, so none newer can
+    /// appear), then restore from the newest checkpoint (or savepoint) recorded in status.
     LastState,
     /// Nothing to stop (no running job, or delete mode none).
     None,
@@ -215,6 +216,9 @@ pub struct MachineStatus {
     /// What the machine waits for, in words (e.g. "savepoint 3f2a… to complete").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_for: Option<String>,
+    /// Since when it waits for `waitingFor` (unchanged while the wait is the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<Time>,
     /// Since when it is in its current state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Time>,

@@ -1,0 +1,116 @@
+//! Deterministic ids and the spec hash (no IO, no randomness).
+//!
+//! Ids are FNV-1a hashes of the resource's uid and a counter kept in status, so the same
+//! status always yields the same job id or trigger id: a retried action is the same action.
+//! FNV-1a is used because it is tiny, stable across Rust versions and platforms, and these
+//! ids need uniqueness per resource, not cryptographic strength.
+
+use flink_crd::FlinkDeploymentSpec;
+
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv1a(seed: u64, parts: &[&[u8]]) -> u64 {
+    let mut h = FNV_OFFSET ^ seed;
+    for part in parts {
+        for b in *part {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        // Separator so ("ab","c") and ("a","bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// splitmix64's finalizer: spreads FNV's weakly mixed low-entropy inputs (counters) over all bits.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// 32 lowercase hex characters (a Flink JobID / TriggerId) from the given parts.
+pub(crate) fn hex128(parts: &[&[u8]]) -> String {
+    let a = mix(fnv1a(0, parts));
+    let b = mix(fnv1a(0x9e37_79b9_7f4a_7c15, parts));
+    format!("{a:016x}{b:016x}")
+}
+
+/// The fixed job id of the `n`-th deployment of resource `uid`.
+pub fn job_id(uid: &str, n: u64) -> String {
+    hex128(&[uid.as_bytes(), b"job", &n.to_be_bytes()])
+}
+
+/// The trigger id of the `n`-th savepoint/checkpoint trigger of resource `uid`.
+pub fn trigger_id(uid: &str, n: u64) -> String {
+    hex128(&[uid.as_bytes(), b"trigger", &n.to_be_bytes()])
+}
+
+/// Hash of the parts of a spec that need a new cluster when they change (16 hex).
+///
+/// Left out: `job.state`, the nonces, `job.upgradeMode`, `job.initialSavepointPath`,
+/// `job.allowNonRestoredState`, `job.deleteMode` (they steer the machine, not the cluster)
+/// and `kubernetes.operator.*` configuration keys (operator settings, not Flink's).
+/// The operator labels the cluster's resources with this value (from
+/// [`Action::ApplyCluster`](crate::Action::ApplyCluster)) and reports it back.
+pub fn spec_hash(spec: &FlinkDeploymentSpec) -> String {
+    let mut s = spec.clone();
+    s.restart_nonce = None;
+    if let Some(job) = s.job.as_mut() {
+        job.state = flink_crd::JobState::Running;
+        job.savepoint_trigger_nonce = None;
+        job.checkpoint_trigger_nonce = None;
+        job.savepoint_redeploy_nonce = None;
+        job.upgrade_mode = flink_crd::UpgradeMode::Stateless;
+        job.initial_savepoint_path = None;
+        job.allow_non_restored_state = None;
+        job.delete_mode = None;
+    }
+    s.flink_configuration
+        .0
+        .retain(|k, _| !k.starts_with("kubernetes.operator."));
+    if let Some(serde_json::Value::Object(nested)) = s.flink_configuration.0.get_mut("kubernetes")
+        && let Some(serde_json::Value::Object(op)) = nested.get_mut("operator")
+    {
+        op.clear();
+    }
+    // Serializing our own plain data types cannot fail; an empty string would still hash.
+    let bytes = serde_json::to_vec(&s).unwrap_or_default();
+    let h = mix(fnv1a(0, &[&bytes]));
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        assert_eq!(job_id("u", 1), job_id("u", 1));
+        assert_ne!(job_id("u", 1), job_id("u", 2));
+        assert_ne!(job_id("u", 1), trigger_id("u", 1));
+        assert_eq!(job_id("u", 1).len(), 32);
+        // Pinned: a change here would change the ids of running deployments.
+        assert_eq!(job_id("uid-1", 1), "0ce48541207f5a9d59cd1d88e531a884");
+    }
+
+    #[test]
+    fn steering_fields_do_not_change_the_hash() {
+        let a = FlinkDeploymentSpec {
+            job: Some(flink_crd::JobSpec::default()),
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        if let Some(j) = b.job.as_mut() {
+            j.savepoint_trigger_nonce = Some(3);
+            j.state = flink_crd::JobState::Suspended;
+        }
+        assert_eq!(spec_hash(&a), spec_hash(&b));
+        if let Some(j) = b.job.as_mut() {
+            j.parallelism = Some(4);
+        }
+        assert_ne!(spec_hash(&a), spec_hash(&b));
+    }
+}

@@ -1,0 +1,1587 @@
+//! The decisions of each state, on the step's working context (no IO).
+//!
+//! One `impl Ctx` method per state of [`crate::machine`]; each reads the observation and the
+//! working status, writes the status and pushes actions, and returns where to go next.
+
+use flink_crd::status::{
+    Degradation, FailureWindow, FlinkDeploymentStatus, MachineState, Operation, OperationKind,
+    ReconciliationState, RestoreKind, RestorePlan, RestorePoint, RetryState, Savepoint,
+    SnapshotFormatType, SnapshotTriggerType, SpecSource, StopMethod,
+};
+use flink_crd::{DeleteMode, FlinkDeploymentSpec, JobSpec, JobState, UpgradeMode};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use statig::prelude::*;
+
+use crate::action::{Action, EventKind};
+use crate::ids;
+use crate::machine::{State, go, job_in, secs_between};
+use crate::observation::{FlinkJobState, JobFacts, JobObservation, Observation, TriggerStatus};
+
+/// Poll interval while something is in progress.
+const POLL_SECS: u64 = 5;
+/// Poll interval while waiting for Kubernetes or a job to start.
+const START_POLL_SECS: u64 = 10;
+/// Requeue of resting states that only a spec change moves (Suspended, Failed, Deleted).
+const IDLE_SECS: u64 = 300;
+/// Longest backoff while Flink is unreachable.
+const MAX_BACKOFF_SECS: u64 = 300;
+/// First retry delay of a harmlessly failed operation (doubles per attempt).
+const RETRY_BASE_SECS: u64 = 30;
+
+/// One transition taken during a step (for the transition-table test).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Taken {
+    /// From.
+    pub from: MachineState,
+    /// To.
+    pub to: MachineState,
+}
+
+/// The working context of one step.
+pub(crate) struct Ctx<'a> {
+    pub spec: &'a FlinkDeploymentSpec,
+    pub obs: &'a Observation,
+    pub now: Timestamp,
+    pub st: FlinkDeploymentStatus,
+    pub actions: Vec<Action>,
+    pub requeue: u64,
+    pub transitioned: bool,
+    pub invalid: Option<String>,
+    pub taken: Vec<Taken>,
+}
+
+fn time(ts: Timestamp) -> Time {
+    Time(ts)
+}
+
+fn millis(ts: Timestamp) -> i64 {
+    ts.as_millisecond()
+}
+
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+fn describe(restore: Option<&RestorePoint>) -> String {
+    match restore {
+        Some(r) => format!("{} {}", kind_word(r.kind), r.path),
+        None => "empty state".to_string(),
+    }
+}
+
+fn pod_text(p: &crate::observation::PodFailure) -> String {
+    if p.message.is_empty() {
+        p.reason.clone()
+    } else {
+        format!("{} ({})", p.reason, p.message)
+    }
+}
+
+fn kind_word(kind: RestoreKind) -> &'static str {
+    match kind {
+        RestoreKind::Savepoint => "savepoint",
+        RestoreKind::Checkpoint => "checkpoint",
+        RestoreKind::Initial => "initialSavepointPath",
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        spec: &'a FlinkDeploymentSpec,
+        status: &FlinkDeploymentStatus,
+        obs: &'a Observation,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            spec,
+            obs,
+            now,
+            st: status.clone(),
+            actions: Vec::new(),
+            requeue: u64::MAX,
+            transitioned: false,
+            invalid: None,
+            taken: Vec::new(),
+        }
+    }
+
+    // ----- small helpers -----
+
+    fn job(&self) -> Option<&'a JobSpec> {
+        self.spec.job.as_ref()
+    }
+
+    fn is_app(&self) -> bool {
+        self.spec.job.is_some()
+    }
+
+    fn upgrade_mode(&self) -> UpgradeMode {
+        self.job().map(|j| j.upgrade_mode).unwrap_or_default()
+    }
+
+    fn stateful(&self) -> bool {
+        self.upgrade_mode() != UpgradeMode::Stateless
+    }
+
+    fn desired_hash(&self) -> String {
+        self.st.machine.spec_hash.clone().unwrap_or_default()
+    }
+
+    fn job_id(&self) -> Option<String> {
+        if !self.is_app() {
+            return None;
+        }
+        (self.st.machine.deploy_count > 0)
+            .then(|| ids::job_id(&self.obs.uid, self.st.machine.deploy_count))
+    }
+
+    fn facts(&self) -> Option<&'a JobFacts> {
+        match &self.obs.job {
+            JobObservation::Found(f) if Some(f.id.as_str()) == self.job_id().as_deref() => Some(f),
+            _ => None,
+        }
+    }
+
+    fn job_is(&self, state: FlinkJobState) -> bool {
+        job_in(self.obs, self.job_id().as_deref(), state)
+    }
+
+    pub(crate) fn event(&mut self, kind: EventKind, reason: &str, message: String) {
+        self.actions.push(Action::RecordEvent {
+            kind,
+            reason: reason.to_string(),
+            message,
+        });
+    }
+
+    fn requeue(&mut self, secs: u64) {
+        self.requeue = self.requeue.min(secs.max(1));
+    }
+
+    fn wait(&mut self, what: String, poll: u64) {
+        self.st.machine.waiting_for = Some(what);
+        self.requeue(poll);
+    }
+
+    fn degrade(&mut self, reason: &str, message: String) {
+        let since = match &self.st.machine.degraded {
+            Some(d) if d.reason == reason => d.since.clone(),
+            _ => time(self.now),
+        };
+        self.st.machine.degraded = Some(Degradation {
+            reason: reason.to_string(),
+            message,
+            since,
+        });
+    }
+
+    fn past_deadline(&self) -> bool {
+        matches!(&self.st.machine.deadline, Some(d) if self.now >= d.0)
+    }
+
+    fn waited_secs(&self) -> i64 {
+        self.st
+            .machine
+            .since
+            .as_ref()
+            .map(|s| secs_between(s.0, self.now))
+            .unwrap_or(0)
+    }
+
+    fn last_savepoint(&self) -> Option<RestorePoint> {
+        let sp = self.st.job_status.savepoint_info.last_savepoint.as_ref()?;
+        Some(RestorePoint {
+            path: sp.location.clone(),
+            kind: RestoreKind::Savepoint,
+            taken_at: Timestamp::from_millisecond(sp.time_stamp).ok().map(time),
+        })
+    }
+
+    fn last_checkpoint(&self) -> Option<RestorePoint> {
+        let cp = self
+            .st
+            .job_status
+            .checkpoint_info
+            .last_checkpoint
+            .as_ref()?;
+        Some(RestorePoint {
+            path: cp.location.clone()?,
+            kind: RestoreKind::Checkpoint,
+            taken_at: Timestamp::from_millisecond(cp.time_stamp).ok().map(time),
+        })
+    }
+
+    /// Known restore points, newest first.
+    fn restore_points(&self) -> Vec<RestorePoint> {
+        let mut points: Vec<RestorePoint> = [self.last_savepoint(), self.last_checkpoint()]
+            .into_iter()
+            .flatten()
+            .collect();
+        points.sort_by(|a, b| {
+            let ta = a.taken_at.as_ref().map(|t| t.0);
+            let tb = b.taken_at.as_ref().map(|t| t.0);
+            tb.cmp(&ta)
+        });
+        points
+    }
+
+    fn newest_plan(&self, reason: &str) -> RestorePlan {
+        let mut points = self.restore_points();
+        let restore = (!points.is_empty()).then(|| points.remove(0));
+        RestorePlan {
+            restore,
+            fallback: points,
+            reason: Some(reason.to_string()),
+        }
+    }
+
+    // ----- step prelude and bookkeeping -----
+
+    /// Records facts that are not decisions of one state: spec hash per generation,
+    /// validation, the newest checkpoint, reachability, the finalizer.
+    pub(crate) fn prelude(&mut self, errors: Vec<crate::ValidationError>) {
+        let generation = self.obs.generation;
+        if self.st.machine.generation != Some(generation) || self.st.machine.spec_hash.is_none() {
+            self.st.machine.generation = Some(generation);
+            self.st.machine.spec_hash = Some(ids::spec_hash(self.spec));
+        }
+        self.st.observed_generation = Some(generation);
+        if !errors.is_empty() {
+            let msg: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            self.invalid = Some(format!("invalid spec: {}", msg.join("; ")));
+        }
+        if let JobObservation::Found(f) = &self.obs.job
+            && Some(f.id.as_str()) == self.job_id().as_deref()
+            && let Some(cp) = &f.last_checkpoint
+        {
+            let newer = match &self.st.job_status.checkpoint_info.last_checkpoint {
+                Some(old) => {
+                    old.location.as_deref() != Some(cp.path.as_str())
+                        && millis(cp.completed_at) >= old.time_stamp
+                }
+                None => true,
+            };
+            if newer {
+                self.st.job_status.checkpoint_info.last_checkpoint =
+                    Some(flink_crd::status::Checkpoint {
+                        time_stamp: millis(cp.completed_at),
+                        location: Some(cp.path.clone()),
+                        trigger_type: Some(SnapshotTriggerType::Periodic),
+                        format_type: None,
+                        trigger_nonce: None,
+                    });
+            }
+        }
+        match &self.obs.job {
+            JobObservation::Unreachable { .. } => {
+                if self.st.machine.unreachable_since.is_none() {
+                    self.st.machine.unreachable_since = Some(time(self.now));
+                }
+            }
+            JobObservation::Found(_) | JobObservation::NotFound => {
+                self.st.machine.unreachable_since = None
+            }
+            JobObservation::NotAsked => {}
+        }
+        if !self.obs.deleting && !self.obs.has_finalizer {
+            self.actions.push(Action::AddFinalizer);
+        }
+        self.st.machine.waiting_for = None;
+    }
+
+    /// A brand-new resource: the first deployment (or straight to Suspended).
+    pub(crate) fn first_sight(&mut self) -> MachineState {
+        let handled = flink_crd::status::HandledNonces {
+            savepoint: self.job().and_then(|j| j.savepoint_trigger_nonce),
+            checkpoint: self.job().and_then(|j| j.checkpoint_trigger_nonce),
+            restart: self.spec.restart_nonce,
+            savepoint_redeploy: self.job().and_then(|j| j.savepoint_redeploy_nonce),
+        };
+        self.st.machine.handled_nonces = handled;
+        let initial = self.job().and_then(|j| j.initial_savepoint_path.clone());
+        self.st.machine.restore_plan = Some(RestorePlan {
+            restore: initial.map(|path| RestorePoint {
+                path,
+                kind: RestoreKind::Initial,
+                taken_at: None,
+            }),
+            fallback: Vec::new(),
+            reason: Some("first deployment: initialSavepointPath if set, else empty state".into()),
+        });
+        self.st.machine.since = Some(time(self.now));
+        if self.obs.deleting {
+            self.st.machine.state = Some(MachineState::TearingDown);
+            self.st.machine.operation =
+                Some(self.op(OperationKind::Delete, Some(StopMethod::None)));
+            return MachineState::TearingDown;
+        }
+        if self.job().map(|j| j.state) == Some(JobState::Suspended) {
+            self.event(
+                EventKind::Normal,
+                "Suspended",
+                "created suspended: nothing deployed until job.state is running".into(),
+            );
+            self.st.machine.state = Some(MachineState::Suspended);
+            return MachineState::Suspended;
+        }
+        if self.invalid.is_some() {
+            self.st.machine.state = Some(MachineState::Deploying);
+            return MachineState::Deploying;
+        }
+        self.begin_deploy();
+        self.st.machine.state = Some(MachineState::Deploying);
+        self.st.machine.deadline = Some(time(
+            self.now + SignedDuration::from_secs(self.obs.settings.readiness_timeout_secs as i64),
+        ));
+        MachineState::Deploying
+    }
+
+    /// Called by the machine after every transition.
+    pub(crate) fn entered(&mut self, from: MachineState, to: MachineState) {
+        self.transitioned = true;
+        self.taken.push(Taken { from, to });
+        let s = &self.obs.settings;
+        let timeout = match to {
+            MachineState::Deploying => Some(s.readiness_timeout_secs),
+            MachineState::Savepointing | MachineState::Stopping => Some(s.savepoint_timeout_secs),
+            MachineState::TearingDown => Some(s.teardown_timeout_secs),
+            _ => None,
+        };
+        let ms = &mut self.st.machine;
+        ms.state = Some(to);
+        ms.since = Some(time(self.now));
+        ms.waiting_for = None;
+        ms.deadline = timeout.map(|t| time(self.now + SignedDuration::from_secs(t as i64)));
+    }
+
+    fn op(&self, kind: OperationKind, stop: Option<StopMethod>) -> Operation {
+        Operation {
+            kind,
+            stop,
+            trigger_id: None,
+            target_spec_hash: Some(self.desired_hash()),
+            source: SpecSource::Desired,
+            started_at: time(self.now),
+            nonce: None,
+            periodic: false,
+        }
+    }
+
+    fn next_trigger_id(&mut self) -> String {
+        self.st.machine.trigger_count += 1;
+        ids::trigger_id(&self.obs.uid, self.st.machine.trigger_count)
+    }
+
+    // ----- the superstate -----
+
+    pub(crate) fn needs_preempt(&self) -> bool {
+        let deleting_op =
+            self.st.machine.operation.as_ref().map(|o| o.kind) == Some(OperationKind::Delete);
+        (self.obs.deleting && !deleting_op)
+            || (self.invalid.is_some()
+                && !self.obs.deleting
+                && self.st.machine.state != Some(MachineState::Failed))
+    }
+
+    /// Deletion, then an invalid spec, pre-empt any state.
+    pub(crate) fn preempt(&mut self) -> Outcome<State> {
+        if self.obs.deleting {
+            let in_operation = matches!(
+                self.st.machine.state,
+                Some(MachineState::Stopping | MachineState::TearingDown)
+            );
+            if in_operation && let Some(op) = self.st.machine.operation.as_mut() {
+                // Keep the stop in flight (a stop-with-savepoint is what a delete wants too).
+                op.kind = OperationKind::Delete;
+                self.event(EventKind::Normal, "Deleting", "resource deleted during an operation: finishing its stop, then deleting the cluster".into());
+                self.requeue(1);
+                return Handled;
+            }
+            self.event(
+                EventKind::Normal,
+                "Deleting",
+                "resource deleted: stopping the job per deleteMode, then deleting the cluster"
+                    .into(),
+            );
+            return self.start_operation(OperationKind::Delete);
+        }
+        if let Some(msg) = self.invalid.clone() {
+            return self.fail(msg);
+        }
+        Super
+    }
+
+    fn fail(&mut self, message: String) -> Outcome<State> {
+        self.event(EventKind::Warning, "Failed", message.clone());
+        self.st.error = Some(message);
+        self.st.machine.failed_generation = Some(self.obs.generation);
+        self.st.machine.operation = None;
+        go(MachineState::Failed)
+    }
+
+    // ----- operations -----
+
+    fn stop_method(&self, kind: OperationKind) -> StopMethod {
+        let running = self.is_app() && self.job_is(FlinkJobState::Running);
+        if !running {
+            return StopMethod::None;
+        }
+        match kind {
+            OperationKind::Delete => match self.job().map(|j| j.effective_delete_mode()) {
+                Some(DeleteMode::Savepoint) if self.obs.settings.savepoint_dir.is_some() => {
+                    StopMethod::Savepoint
+                }
+                Some(DeleteMode::None) => StopMethod::None,
+                _ => StopMethod::Cancel,
+            },
+            OperationKind::Rollback => StopMethod::Cancel,
+            OperationKind::Recover | OperationKind::Savepoint | OperationKind::Checkpoint => {
+                StopMethod::None
+            }
+            OperationKind::Upgrade | OperationKind::Suspend | OperationKind::Restart => {
+                match self.upgrade_mode() {
+                    UpgradeMode::Savepoint => StopMethod::Savepoint,
+                    UpgradeMode::LastState
+                        if self.last_checkpoint().is_some() || self.last_savepoint().is_some() =>
+                    {
+                        StopMethod::LastState
+                    }
+                    UpgradeMode::LastState => StopMethod::Savepoint,
+                    UpgradeMode::Stateless => StopMethod::Cancel,
+                }
+            }
+        }
+    }
+
+    /// Writes the operation and its restore plan (before any stop), then goes to Stopping or
+    /// TearingDown.
+    fn start_operation(&mut self, kind: OperationKind) -> Outcome<State> {
+        let stop = self.stop_method(kind);
+        let mut op = self.op(kind, Some(stop));
+        let plan = match (kind, stop) {
+            (OperationKind::Rollback, _) => {
+                op.source = SpecSource::LastStable;
+                op.target_spec_hash = self.st.machine.stable_spec_hash.clone();
+                RestorePlan {
+                    restore: self.st.machine.pre_upgrade_restore.clone(),
+                    fallback: self.restore_points(),
+                    reason: Some("rollback: the last stable spec from the restore point taken before the upgrade".into()),
+                }
+            }
+            (_, StopMethod::Savepoint) => {
+                let trigger = self.next_trigger_id();
+                op.trigger_id = Some(trigger.clone());
+                RestorePlan {
+                    restore: None,
+                    fallback: self.restore_points(),
+                    reason: Some(format!(
+                        "the savepoint stop-with-savepoint {} is taking; if it fails the job keeps running",
+                        short(&trigger)
+                    )),
+                }
+            }
+            (OperationKind::Upgrade, _) if self.redeploy_nonce_changed() => RestorePlan {
+                restore: self.job().and_then(|j| j.initial_savepoint_path.clone()).map(|path| RestorePoint {
+                    path,
+                    kind: RestoreKind::Initial,
+                    taken_at: None,
+                }),
+                fallback: self.restore_points(),
+                reason: Some("savepointRedeployNonce changed: redeploy from initialSavepointPath, dropping the current state as asked".into()),
+            },
+            _ if self.stateful() && self.is_app() => self.newest_plan("newest recorded savepoint or checkpoint"),
+            _ => RestorePlan {
+                restore: None,
+                fallback: self.restore_points(),
+                reason: Some(if self.is_app() {
+                    "upgradeMode stateless: the job starts from empty state, as asked".into()
+                } else {
+                    "session cluster: no job state".into()
+                }),
+            },
+        };
+        let mut plan = plan;
+        plan.fallback.retain(|p| Some(p) != plan.restore.as_ref());
+        if kind == OperationKind::Upgrade {
+            self.st.machine.handled_nonces.savepoint_redeploy =
+                self.job().and_then(|j| j.savepoint_redeploy_nonce);
+        }
+        if kind == OperationKind::Restart {
+            self.st.machine.handled_nonces.restart = self.spec.restart_nonce;
+        }
+        if matches!(kind, OperationKind::Upgrade | OperationKind::Restart)
+            && stop != StopMethod::Savepoint
+        {
+            self.st.machine.pre_upgrade_restore = plan.restore.clone();
+        }
+        self.st.machine.restore_plan = Some(plan);
+        self.st.machine.operation = Some(op);
+        match stop {
+            StopMethod::Savepoint | StopMethod::Cancel | StopMethod::LastState => {
+                go(MachineState::Stopping)
+            }
+            StopMethod::None => go(MachineState::TearingDown),
+        }
+    }
+
+    fn redeploy_nonce_changed(&self) -> bool {
+        let n = self.job().and_then(|j| j.savepoint_redeploy_nonce);
+        n.is_some() && n != self.st.machine.handled_nonces.savepoint_redeploy
+    }
+
+    /// Counts up the deployment, fixes the job id and records what is deployed.
+    fn begin_deploy(&mut self) {
+        let op = self.st.machine.operation.clone();
+        let source = op.as_ref().map(|o| o.source).unwrap_or_default();
+        let target = match source {
+            SpecSource::Desired => self.desired_hash(),
+            SpecSource::LastStable => self.st.machine.stable_spec_hash.clone().unwrap_or_default(),
+        };
+        self.st.machine.deploy_count += 1;
+        self.st.machine.deployed_spec_hash = Some(target.clone());
+        self.st.machine.running_since = None;
+        self.st.machine.restarts_at_start = None;
+        self.st.machine.job_manager_restarts = None;
+        let rs = &mut self.st.reconciliation_status;
+        rs.reconciliation_timestamp = millis(self.now);
+        match source {
+            SpecSource::Desired => {
+                rs.last_reconciled_spec = serde_json::to_string(self.spec).ok();
+                rs.state = if op.as_ref().map(|o| o.kind) == Some(OperationKind::Upgrade) {
+                    ReconciliationState::Upgrading
+                } else {
+                    ReconciliationState::Deployed
+                };
+            }
+            SpecSource::LastStable => {
+                rs.last_reconciled_spec = rs.last_stable_spec.clone();
+                rs.state = ReconciliationState::RollingBack;
+            }
+        }
+        let restore = self
+            .st
+            .machine
+            .restore_plan
+            .as_ref()
+            .and_then(|p| p.restore.clone());
+        self.st.job_status.job_id = self.job_id();
+        self.st.job_status.upgrade_savepoint_path = restore.as_ref().map(|r| r.path.clone());
+        let what = match self.job_id() {
+            Some(id) => format!("job {} from {}", short(&id), describe(restore.as_ref())),
+            None => "session cluster".into(),
+        };
+        self.event(
+            EventKind::Normal,
+            "Deploying",
+            format!("deploying spec {target}: {what}"),
+        );
+    }
+
+    // ----- states -----
+
+    pub(crate) fn deploying(&mut self) -> Outcome<State> {
+        let source = self
+            .st
+            .machine
+            .operation
+            .as_ref()
+            .map(|o| o.source)
+            .unwrap_or_default();
+        // A spec change before the job ever ran: retarget (the restore plan is unchanged).
+        if source == SpecSource::Desired
+            && self.st.machine.deployed_spec_hash.as_deref() != Some(self.desired_hash().as_str())
+            && self.st.machine.rejected_spec_hash.as_deref() != Some(self.desired_hash().as_str())
+            && self.st.machine.deploy_count > 0
+        {
+            self.st.machine.deployed_spec_hash = Some(self.desired_hash());
+            self.st.reconciliation_status.last_reconciled_spec =
+                serde_json::to_string(self.spec).ok();
+        }
+        if self.st.machine.deploy_count == 0 {
+            // Only reached from Failed-by-validation fixed on a new generation: deploy now.
+            self.begin_deploy();
+        }
+        let target = self
+            .st
+            .machine
+            .deployed_spec_hash
+            .clone()
+            .unwrap_or_default();
+        let cluster = &self.obs.cluster;
+        if !cluster.exists || cluster.spec_hash.as_deref() != Some(target.as_str()) {
+            let restore = self
+                .st
+                .machine
+                .restore_plan
+                .as_ref()
+                .and_then(|p| p.restore.clone());
+            self.actions.push(Action::ApplyCluster {
+                source,
+                spec_hash: target.clone(),
+                job_id: self.job_id(),
+                restore,
+                allow_non_restored_state: self
+                    .job()
+                    .and_then(|j| j.allow_non_restored_state)
+                    .unwrap_or(false),
+            });
+        }
+        if let Some(pf) = cluster.pod_failure.clone() {
+            if pf.is_fatal() {
+                return self.deploy_failed(format!("a pod cannot start: {}", pod_text(&pf)));
+            }
+            self.degrade("PodFailing", format!("a pod is failing: {}", pod_text(&pf)));
+        }
+        if !self.is_app() {
+            if cluster.ready() && cluster.spec_hash.as_deref() == Some(target.as_str()) {
+                return self.deployed();
+            }
+        } else if let Some(f) = self.facts() {
+            match f.state {
+                FlinkJobState::Running => return self.deployed(),
+                FlinkJobState::Failed => {
+                    let why = f
+                        .failure
+                        .clone()
+                        .unwrap_or_else(|| "no cause reported".into());
+                    return self.deploy_failed(format!("job failed while starting: {why}"));
+                }
+                _ if f.restarts > self.obs.settings.upgrade_max_restarts => {
+                    return self.deploy_failed(format!(
+                        "job restarted {} times while starting",
+                        f.restarts
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if self.past_deadline() {
+            let waited = self.waited_secs();
+            return self.deploy_failed(format!("not ready after {waited}s (deadline kubernetes.operator.deployment.readiness.timeout)"));
+        }
+        let what = match self.job_id() {
+            Some(id) if cluster.ready() => format!("job {} to be RUNNING", short(&id)),
+            _ => "cluster to be ready".into(),
+        };
+        self.wait(what, START_POLL_SECS);
+        Handled
+    }
+
+    fn deployed(&mut self) -> Outcome<State> {
+        let op = self.st.machine.operation.take();
+        self.st.machine.running_since = Some(time(self.now));
+        self.st.machine.restarts_at_start = Some(self.facts().map(|f| f.restarts).unwrap_or(0));
+        self.st.machine.job_manager_restarts = Some(self.obs.cluster.job_manager_restarts);
+        self.st.machine.degraded = None;
+        self.st.error = None;
+        let kind = op.as_ref().map(|o| o.kind);
+        if kind == Some(OperationKind::Rollback) {
+            self.st.reconciliation_status.state = ReconciliationState::RolledBack;
+            self.degrade(
+                "RolledBack",
+                format!(
+                    "the upgrade to spec {} did not become healthy and was rolled back to the last stable spec; change the spec to try again",
+                    self.st.machine.rejected_spec_hash.clone().unwrap_or_default()
+                ),
+            );
+            self.event(
+                EventKind::Warning,
+                "RolledBack",
+                "running the last stable spec again".into(),
+            );
+        } else {
+            self.st.reconciliation_status.state = ReconciliationState::Deployed;
+            let what = match self.job_id() {
+                Some(id) => format!("job {} is RUNNING", short(&id)),
+                None => "session cluster is ready".into(),
+            };
+            self.event(EventKind::Normal, "Running", what);
+        }
+        if self.st.machine.stable_spec_hash.is_none() && kind != Some(OperationKind::Rollback) {
+            // Nothing to roll back to before the first stable run; the first deploy counts
+            // as stable once it runs through the stability window.
+        }
+        go(MachineState::Running)
+    }
+
+    fn can_roll_back(&self) -> bool {
+        let ms = &self.st.machine;
+        self.obs.settings.rollback_enabled
+            && ms.stable_spec_hash.is_some()
+            && ms.stable_spec_hash != ms.deployed_spec_hash
+            && self.st.reconciliation_status.last_stable_spec.is_some()
+            && (!self.stateful() || ms.pre_upgrade_restore.is_some())
+    }
+
+    /// The deployment did not become healthy: roll back, recover or fail.
+    fn deploy_failed(&mut self, reason: String) -> Outcome<State> {
+        let kind = self.st.machine.operation.as_ref().map(|o| o.kind);
+        if kind == Some(OperationKind::Rollback) {
+            return self.fail(format!(
+                "the rollback to the last stable spec failed too: {reason}"
+            ));
+        }
+        if self.can_roll_back() {
+            return self.roll_back(reason);
+        }
+        if self.job_is(FlinkJobState::Failed) {
+            return self.job_failed(reason);
+        }
+        self.fail(format!(
+            "deployment of spec {} failed: {reason}. Fix the spec; the next change retries",
+            self.st
+                .machine
+                .deployed_spec_hash
+                .clone()
+                .unwrap_or_default()
+        ))
+    }
+
+    fn roll_back(&mut self, reason: String) -> Outcome<State> {
+        self.st.machine.rejected_spec_hash = self.st.machine.deployed_spec_hash.clone();
+        self.event(
+            EventKind::Warning,
+            "RollingBack",
+            format!(
+                "spec {} is not healthy ({reason}); rolling back to the last stable spec from {}",
+                self.st
+                    .machine
+                    .deployed_spec_hash
+                    .clone()
+                    .unwrap_or_default(),
+                describe(self.st.machine.pre_upgrade_restore.as_ref())
+            ),
+        );
+        self.st.machine.operation = None;
+        self.start_operation(OperationKind::Rollback)
+    }
+
+    /// The job failed (or its JobManager was lost): recover, or Failed after too many.
+    fn job_failed(&mut self, reason: String) -> Outcome<State> {
+        if self.can_roll_back()
+            && self.st.machine.stable_spec_hash != self.st.machine.deployed_spec_hash
+        {
+            return self.roll_back(reason);
+        }
+        let s = &self.obs.settings;
+        let (max, window) = (s.failure_max_count, s.failure_window_secs);
+        let now = self.now;
+        let f = match self.st.machine.failures.take() {
+            Some(f) if secs_between(f.window_start.0, now) < window as i64 => f,
+            _ => FailureWindow {
+                count: 0,
+                window_start: time(now),
+                last_reason: None,
+            },
+        };
+        let f = FailureWindow {
+            count: f.count + 1,
+            last_reason: Some(reason.clone()),
+            ..f
+        };
+        let count = f.count;
+        self.st.machine.failures = Some(f);
+        if count > max {
+            return self.fail(format!(
+                "the job failed {count} times within {window}s (last: {reason}); not recovering again. Fix the cause, then change the spec (e.g. restartNonce) to retry"
+            ));
+        }
+        self.event(
+            EventKind::Warning,
+            "JobFailed",
+            format!("{reason}; recovering (failure {count} of at most {max} in {window}s)"),
+        );
+        self.start_operation(OperationKind::Recover)
+    }
+
+    pub(crate) fn running(&mut self) -> Outcome<State> {
+        if !self.obs.cluster.exists {
+            return self.job_failed("the cluster's resources are gone".into());
+        }
+        if let Some(baseline) = self.st.machine.job_manager_restarts
+            && self.obs.cluster.job_manager_restarts > baseline
+            && self.is_app()
+        {
+            return self.job_failed(format!(
+                "the JobManager restarted ({} restarts): its job would resume from the deploy-time restore point",
+                self.obs.cluster.job_manager_restarts
+            ));
+        }
+        if !self.is_app() {
+            if !self.obs.cluster.ready() {
+                self.degrade("ClusterNotReady", "the session cluster is not ready".into());
+                self.wait("session cluster to be ready again".into(), START_POLL_SECS);
+                return Handled;
+            }
+            return self.healthy(None);
+        }
+        match &self.obs.job {
+            JobObservation::Unreachable { error } => {
+                let since = self
+                    .st
+                    .machine
+                    .unreachable_since
+                    .as_ref()
+                    .map(|t| t.0)
+                    .unwrap_or(self.now);
+                let for_secs = secs_between(since, self.now).max(0) as u64;
+                self.degrade(
+                    "FlinkUnreachable",
+                    format!("Flink's REST API does not answer ({error}); no action until it does"),
+                );
+                self.wait(
+                    "Flink's REST API to answer".into(),
+                    for_secs.clamp(POLL_SECS, MAX_BACKOFF_SECS),
+                );
+                Handled
+            }
+            JobObservation::NotAsked => {
+                self.wait("the job's status".into(), POLL_SECS);
+                Handled
+            }
+            JobObservation::NotFound => {
+                self.job_failed("Flink does not know the job: the JobManager lost it".into())
+            }
+            JobObservation::Found(f) => {
+                if Some(f.id.as_str()) != self.job_id().as_deref() {
+                    return self
+                        .job_failed(format!("Flink runs job {} instead of ours", short(&f.id)));
+                }
+                let restarts = f
+                    .restarts
+                    .saturating_sub(self.st.machine.restarts_at_start.unwrap_or(0));
+                let unstable_upgrade = self.st.machine.stable_spec_hash.is_some()
+                    && self.st.machine.stable_spec_hash != self.st.machine.deployed_spec_hash;
+                match f.state {
+                    FlinkJobState::Running => {
+                        if unstable_upgrade
+                            && restarts > self.obs.settings.upgrade_max_restarts
+                            && self.can_roll_back()
+                        {
+                            return self.roll_back(format!(
+                                "the job restarted {restarts} times since the upgrade"
+                            ));
+                        }
+                        self.healthy(Some(f))
+                    }
+                    FlinkJobState::Failed => {
+                        let why = f
+                            .failure
+                            .clone()
+                            .unwrap_or_else(|| "no cause reported".into());
+                        self.job_failed(format!("the job FAILED: {why}"))
+                    }
+                    FlinkJobState::Finished | FlinkJobState::Canceled => {
+                        self.wait(
+                            format!(
+                                "nothing: the job is {} (change the spec to redeploy)",
+                                f.state.as_str()
+                            ),
+                            IDLE_SECS,
+                        );
+                        self.pending_desired_without_job()
+                    }
+                    FlinkJobState::Restarting | FlinkJobState::Failing => {
+                        if unstable_upgrade
+                            && restarts > self.obs.settings.upgrade_max_restarts
+                            && self.can_roll_back()
+                        {
+                            return self.roll_back(format!(
+                                "the job restarted {restarts} times since the upgrade"
+                            ));
+                        }
+                        self.degrade(
+                            "JobRestarting",
+                            format!("Flink is restarting the job ({} restarts)", f.restarts),
+                        );
+                        self.wait("the job to run again".into(), START_POLL_SECS);
+                        Handled
+                    }
+                    _ => {
+                        self.wait(
+                            format!("the job to run (it is {})", f.state.as_str()),
+                            POLL_SECS,
+                        );
+                        Handled
+                    }
+                }
+            }
+        }
+    }
+
+    /// A finished/cancelled job still follows spec changes, suspend and restart.
+    fn pending_desired_without_job(&mut self) -> Outcome<State> {
+        if self.job().map(|j| j.state) == Some(JobState::Suspended) {
+            return self.start_operation(OperationKind::Suspend);
+        }
+        if self.spec_changed() {
+            return self.start_operation(OperationKind::Upgrade);
+        }
+        Handled
+    }
+
+    fn spec_changed(&self) -> bool {
+        let d = self.desired_hash();
+        let ms = &self.st.machine;
+        ms.deployed_spec_hash.as_deref() != Some(d.as_str())
+            && ms.rejected_spec_hash.as_deref() != Some(d.as_str())
+    }
+
+    /// Retry gate: a harmlessly failed operation waits for its backoff.
+    fn retry_wait(&mut self) -> bool {
+        let d = self.desired_hash();
+        match &self.st.machine.retry {
+            Some(r) if r.spec_hash.as_deref() == Some(d.as_str()) && self.now < r.not_before.0 => {
+                let secs = secs_between(self.now, r.not_before.0).max(1) as u64;
+                self.wait(format!("retry {} after backoff", r.attempts + 1), secs);
+                true
+            }
+            Some(r) if r.spec_hash.as_deref() != Some(d.as_str()) => {
+                self.st.machine.retry = None;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// The job runs (or the session cluster is ready): stability, then what the spec asks.
+    fn healthy(&mut self, facts: Option<&JobFacts>) -> Outcome<State> {
+        let keep = matches!(&self.st.machine.degraded, Some(d) if d.reason == "RolledBack" || d.reason == "SavepointFailed");
+        if !keep {
+            self.st.machine.degraded = None;
+        }
+        let s = self.obs.settings.clone();
+        // Stability.
+        let ms = &self.st.machine;
+        if ms.stable_spec_hash != ms.deployed_spec_hash
+            && self.st.reconciliation_status.state != ReconciliationState::RolledBack
+            && let Some(since) = ms.running_since.as_ref()
+        {
+            let ran = secs_between(since.0, self.now);
+            if ran >= s.stability_window_secs as i64 {
+                self.st.machine.stable_spec_hash = self.st.machine.deployed_spec_hash.clone();
+                self.st.machine.retry = None;
+                self.st.machine.rejected_spec_hash = None;
+                self.st.reconciliation_status.last_stable_spec =
+                    self.st.reconciliation_status.last_reconciled_spec.clone();
+                self.st.reconciliation_status.state = ReconciliationState::Deployed;
+                self.event(
+                    EventKind::Normal,
+                    "Stable",
+                    format!(
+                        "spec {} ran {ran}s without trouble: now the rollback target",
+                        self.st
+                            .machine
+                            .deployed_spec_hash
+                            .clone()
+                            .unwrap_or_default()
+                    ),
+                );
+            } else {
+                self.requeue((s.stability_window_secs as i64 - ran).max(1) as u64);
+            }
+        }
+        // What the spec asks, most important first.
+        if self.job().map(|j| j.state) == Some(JobState::Suspended) {
+            if self.retry_wait() {
+                return Handled;
+            }
+            self.event(
+                EventKind::Normal,
+                "Suspending",
+                "job.state is suspended: stopping the job and deleting the cluster".into(),
+            );
+            return self.start_operation(OperationKind::Suspend);
+        }
+        if self.redeploy_nonce_changed() || self.spec_changed() {
+            if self.retry_wait() {
+                return Handled;
+            }
+            if self.upgrade_mode() == UpgradeMode::LastState
+                && self.is_app()
+                && self.last_checkpoint().is_none()
+                && self.last_savepoint().is_none()
+                && s.savepoint_dir.is_none()
+            {
+                self.degrade("NoCheckpointYet", "upgradeMode last-state needs a completed checkpoint (or a savepoint directory) before the job can be stopped; waiting for the first checkpoint".into());
+                self.wait("the first completed checkpoint".into(), 30);
+                return Handled;
+            }
+            if self.is_app()
+                && self.stop_method(OperationKind::Upgrade) == StopMethod::Savepoint
+                && !facts.is_some_and(|f| f.tasks_running)
+            {
+                self.wait(
+                    "all tasks to run before stop-with-savepoint".into(),
+                    POLL_SECS,
+                );
+                return Handled;
+            }
+            self.event(
+                EventKind::Normal,
+                "Upgrading",
+                format!(
+                    "spec changed to {}: upgrading with upgradeMode {:?}",
+                    self.desired_hash(),
+                    self.upgrade_mode()
+                ),
+            );
+            return self.start_operation(OperationKind::Upgrade);
+        }
+        if let Some(n) = self.spec.restart_nonce
+            && Some(n) != self.st.machine.handled_nonces.restart
+        {
+            self.event(
+                EventKind::Normal,
+                "Restarting",
+                format!(
+                    "restartNonce changed to {n}: restarting with upgradeMode {:?}",
+                    self.upgrade_mode()
+                ),
+            );
+            return self.start_operation(OperationKind::Restart);
+        }
+        let Some(f) = facts else {
+            self.requeue(s.steady_interval_secs);
+            return Handled;
+        };
+        let job = self.job();
+        if let Some(n) = job.and_then(|j| j.savepoint_trigger_nonce)
+            && Some(n) != self.st.machine.handled_nonces.savepoint
+        {
+            return self.start_snapshot(OperationKind::Savepoint, Some(n), false, f);
+        }
+        if let Some(n) = job.and_then(|j| j.checkpoint_trigger_nonce)
+            && Some(n) != self.st.machine.handled_nonces.checkpoint
+        {
+            return self.start_snapshot(OperationKind::Checkpoint, Some(n), false, f);
+        }
+        if let Some(interval) = s.periodic_savepoint_secs {
+            let last = self
+                .st
+                .job_status
+                .savepoint_info
+                .last_periodic_savepoint_timestamp;
+            let base = if last > 0 {
+                Timestamp::from_millisecond(last).unwrap_or(self.now)
+            } else {
+                self.st
+                    .machine
+                    .running_since
+                    .as_ref()
+                    .map(|t| t.0)
+                    .unwrap_or(self.now)
+            };
+            let due_in = interval as i64 - secs_between(base, self.now);
+            if due_in <= 0 {
+                return self.start_snapshot(OperationKind::Savepoint, None, true, f);
+            }
+            self.requeue(due_in as u64);
+        }
+        self.requeue(s.steady_interval_secs);
+        Handled
+    }
+
+    fn start_snapshot(
+        &mut self,
+        kind: OperationKind,
+        nonce: Option<i64>,
+        periodic: bool,
+        f: &JobFacts,
+    ) -> Outcome<State> {
+        if !f.tasks_running {
+            self.wait("all tasks to run before triggering".into(), POLL_SECS);
+            return Handled;
+        }
+        match kind {
+            OperationKind::Checkpoint => self.st.machine.handled_nonces.checkpoint = nonce,
+            _ if nonce.is_some() => self.st.machine.handled_nonces.savepoint = nonce,
+            _ => {}
+        }
+        if periodic {
+            self.st
+                .job_status
+                .savepoint_info
+                .last_periodic_savepoint_timestamp = millis(self.now);
+        }
+        let mut op = self.op(kind, None);
+        op.trigger_id = Some(self.next_trigger_id());
+        op.nonce = nonce;
+        op.periodic = periodic;
+        self.st.machine.operation = Some(op);
+        go(MachineState::Savepointing)
+    }
+
+    pub(crate) fn savepointing(&mut self) -> Outcome<State> {
+        let Some(op) = self.st.machine.operation.clone() else {
+            return go(MachineState::Running);
+        };
+        let trigger_id = op.trigger_id.clone().unwrap_or_default();
+        let noun = if op.kind == OperationKind::Checkpoint {
+            "checkpoint"
+        } else {
+            "savepoint"
+        };
+        let status = self
+            .obs
+            .trigger
+            .as_ref()
+            .filter(|t| t.trigger_id == trigger_id)
+            .map(|t| t.status.clone());
+        match status {
+            Some(TriggerStatus::Completed { location }) => {
+                if op.kind == OperationKind::Checkpoint {
+                    if !location.is_empty() {
+                        self.st.job_status.checkpoint_info.last_checkpoint =
+                            Some(flink_crd::status::Checkpoint {
+                                time_stamp: millis(self.now),
+                                location: Some(location.clone()),
+                                trigger_type: Some(SnapshotTriggerType::Manual),
+                                format_type: None,
+                                trigger_nonce: op.nonce,
+                            });
+                    }
+                } else {
+                    let tt = if op.periodic {
+                        SnapshotTriggerType::Periodic
+                    } else {
+                        SnapshotTriggerType::Manual
+                    };
+                    self.record_savepoint(location.clone(), tt, op.nonce);
+                }
+                self.event(
+                    EventKind::Normal,
+                    if noun == "savepoint" {
+                        "SavepointCompleted"
+                    } else {
+                        "CheckpointCompleted"
+                    },
+                    format!("{noun} {} completed: {location}", short(&trigger_id)),
+                );
+                self.st.machine.operation = None;
+                if matches!(&self.st.machine.degraded, Some(d) if d.reason == "SavepointFailed") {
+                    self.st.machine.degraded = None;
+                }
+                return go(MachineState::Running);
+            }
+            Some(TriggerStatus::Failed { reason }) => return self.snapshot_failed(noun, reason),
+            _ => {}
+        }
+        if self.past_deadline() {
+            return self.snapshot_failed(noun, format!("no result after {}s", self.waited_secs()));
+        }
+        match (&self.obs.job, status) {
+            (JobObservation::Found(f), None | Some(TriggerStatus::Unknown))
+                if Some(f.id.as_str()) == self.job_id().as_deref() =>
+            {
+                if f.state == FlinkJobState::Running {
+                    let job_id = f.id.clone();
+                    self.actions.push(if op.kind == OperationKind::Checkpoint {
+                        Action::TriggerCheckpoint {
+                            job_id,
+                            trigger_id: trigger_id.clone(),
+                        }
+                    } else {
+                        Action::TriggerSavepoint {
+                            job_id,
+                            trigger_id: trigger_id.clone(),
+                            directory: self.obs.settings.savepoint_dir.clone().unwrap_or_default(),
+                        }
+                    });
+                } else if f.state.is_terminal() {
+                    self.event(
+                        EventKind::Warning,
+                        "SnapshotAbandoned",
+                        format!(
+                            "the job is {}: {noun} {} abandoned",
+                            f.state.as_str(),
+                            short(&trigger_id)
+                        ),
+                    );
+                    self.st.machine.operation = None;
+                    return go(MachineState::Running);
+                }
+            }
+            (JobObservation::NotFound, _) => {
+                self.st.machine.operation = None;
+                return go(MachineState::Running);
+            }
+            _ => {}
+        }
+        self.wait(
+            format!("{noun} {} to complete", short(&trigger_id)),
+            POLL_SECS,
+        );
+        Handled
+    }
+
+    fn snapshot_failed(&mut self, noun: &str, reason: String) -> Outcome<State> {
+        let msg = format!("the {noun} failed ({reason}); the job keeps running unchanged");
+        self.event(EventKind::Warning, "SavepointFailed", msg.clone());
+        self.degrade("SavepointFailed", msg);
+        self.st.machine.operation = None;
+        go(MachineState::Running)
+    }
+
+    fn record_savepoint(
+        &mut self,
+        location: String,
+        trigger_type: SnapshotTriggerType,
+        nonce: Option<i64>,
+    ) {
+        let sp = Savepoint {
+            time_stamp: millis(self.now),
+            time: Some(self.now.to_string()),
+            location,
+            trigger_type: Some(trigger_type),
+            format_type: Some(SnapshotFormatType::Canonical),
+            trigger_nonce: nonce,
+        };
+        let info = &mut self.st.job_status.savepoint_info;
+        info.savepoint_history.push(sp.clone());
+        let max = self.obs.settings.savepoint_history_max.max(1);
+        let len = info.savepoint_history.len();
+        if len > max {
+            info.savepoint_history.drain(..len - max);
+        }
+        info.last_savepoint = Some(sp);
+    }
+
+    pub(crate) fn stopping(&mut self) -> Outcome<State> {
+        let Some(op) = self.st.machine.operation.clone() else {
+            return go(MachineState::Running);
+        };
+        match op.stop.unwrap_or(StopMethod::None) {
+            StopMethod::Savepoint => self.stopping_with_savepoint(op),
+            StopMethod::Cancel => {
+                let job_id = self.job_id().unwrap_or_default();
+                match &self.obs.job {
+                    JobObservation::Found(f) if f.id == job_id && !f.state.is_terminal() => {
+                        if self.past_deadline() {
+                            return self.stop_failed(
+                                op,
+                                format!("the job did not cancel within {}s", self.waited_secs()),
+                            );
+                        }
+                        self.actions.push(Action::CancelJob {
+                            job_id: job_id.clone(),
+                        });
+                        self.wait(format!("job {} to be cancelled", short(&job_id)), POLL_SECS);
+                        Handled
+                    }
+                    JobObservation::Unreachable { .. } if !self.past_deadline() => {
+                        self.wait(
+                            "Flink's REST API to answer before cancelling".into(),
+                            POLL_SECS,
+                        );
+                        Handled
+                    }
+                    _ => go(MachineState::TearingDown),
+                }
+            }
+            StopMethod::LastState => {
+                // Cancel (checkpoints are retained on cancellation) so no newer checkpoint can
+                // appear after the one recorded, then restore from the newest recorded one.
+                let job_id = self.job_id().unwrap_or_default();
+                match &self.obs.job {
+                    JobObservation::Found(f)
+                        if f.id == job_id && !f.state.is_terminal() && !self.past_deadline() =>
+                    {
+                        self.actions.push(Action::CancelJob {
+                            job_id: job_id.clone(),
+                        });
+                        self.wait(
+                            format!("job {} to be cancelled (last-state)", short(&job_id)),
+                            POLL_SECS,
+                        );
+                        Handled
+                    }
+                    JobObservation::Unreachable { .. } if !self.past_deadline() => {
+                        self.wait(
+                            "Flink's REST API to answer before cancelling".into(),
+                            POLL_SECS,
+                        );
+                        Handled
+                    }
+                    _ => {
+                        let plan = self.newest_plan("last-state: the newest checkpoint (or savepoint) recorded once the job stopped");
+                        if matches!(op.kind, OperationKind::Upgrade | OperationKind::Restart) {
+                            self.st.machine.pre_upgrade_restore = plan.restore.clone();
+                        }
+                        self.st.machine.restore_plan = Some(plan);
+                        go(MachineState::TearingDown)
+                    }
+                }
+            }
+            StopMethod::None => go(MachineState::TearingDown),
+        }
+    }
+
+    fn stopping_with_savepoint(&mut self, op: Operation) -> Outcome<State> {
+        let trigger_id = op.trigger_id.clone().unwrap_or_default();
+        let status = self
+            .obs
+            .trigger
+            .as_ref()
+            .filter(|t| t.trigger_id == trigger_id)
+            .map(|t| t.status.clone());
+        match status {
+            Some(TriggerStatus::Completed { location }) => {
+                self.record_savepoint(location.clone(), SnapshotTriggerType::Upgrade, None);
+                let point = self.last_savepoint();
+                let fallback: Vec<RestorePoint> = self
+                    .restore_points()
+                    .into_iter()
+                    .filter(|p| Some(p) != point.as_ref())
+                    .collect();
+                if matches!(op.kind, OperationKind::Upgrade | OperationKind::Restart) {
+                    self.st.machine.pre_upgrade_restore = point.clone();
+                }
+                self.st.machine.restore_plan = Some(RestorePlan {
+                    restore: point,
+                    fallback,
+                    reason: Some(format!(
+                        "the savepoint taken by stop-with-savepoint {}",
+                        short(&trigger_id)
+                    )),
+                });
+                self.event(
+                    EventKind::Normal,
+                    "SavepointCompleted",
+                    format!(
+                        "stop-with-savepoint {} completed: {location}",
+                        short(&trigger_id)
+                    ),
+                );
+                return go(MachineState::TearingDown);
+            }
+            Some(TriggerStatus::Failed { reason }) => {
+                return self.stop_failed(op, format!("stop-with-savepoint failed: {reason}"));
+            }
+            _ => {}
+        }
+        if self.past_deadline() {
+            return self.stop_failed(
+                op,
+                format!(
+                    "stop-with-savepoint gave no result within {}s",
+                    self.waited_secs()
+                ),
+            );
+        }
+        let job_id = self.job_id().unwrap_or_default();
+        match (&self.obs.job, &status) {
+            (JobObservation::Found(f), None | Some(TriggerStatus::Unknown)) if f.id == job_id => {
+                if f.state == FlinkJobState::Running && f.tasks_running {
+                    self.actions.push(Action::StopWithSavepoint {
+                        job_id: job_id.clone(),
+                        trigger_id: trigger_id.clone(),
+                        directory: self.obs.settings.savepoint_dir.clone().unwrap_or_default(),
+                    });
+                } else if f.state.is_terminal() && status.is_some() {
+                    // Stopped, but Flink no longer knows the trigger (JobManager restarted):
+                    // the savepoint's location is lost; start from the newest recorded one.
+                    let plan = self.newest_plan("stop-with-savepoint's result was lost; newest recorded savepoint or checkpoint");
+                    self.event(
+                        EventKind::Warning,
+                        "SavepointLost",
+                        format!(
+                            "the job is {} but Flink lost trigger {}; using {}",
+                            f.state.as_str(),
+                            short(&trigger_id),
+                            describe(plan.restore.as_ref())
+                        ),
+                    );
+                    self.st.machine.restore_plan = Some(plan);
+                    return go(MachineState::TearingDown);
+                }
+            }
+            (JobObservation::NotFound, _) if op.kind == OperationKind::Delete => {
+                return go(MachineState::TearingDown);
+            }
+            _ => {}
+        }
+        self.wait(
+            format!("stop-with-savepoint {} to complete", short(&trigger_id)),
+            POLL_SECS,
+        );
+        Handled
+    }
+
+    /// The stop failed: a delete goes on (documented exit); anything else leaves the job
+    /// running on the old spec and retries with backoff, then Failed.
+    fn stop_failed(&mut self, op: Operation, reason: String) -> Outcome<State> {
+        if op.kind == OperationKind::Delete {
+            let plan =
+                self.newest_plan("final savepoint failed; newest recorded savepoint or checkpoint");
+            self.event(
+                EventKind::Warning,
+                "FinalSavepointFailed",
+                format!("{reason}; deleting anyway (the delete must not hang). Newest recorded state: {}", describe(plan.restore.as_ref())),
+            );
+            self.st.machine.restore_plan = Some(plan);
+            return go(MachineState::TearingDown);
+        }
+        let d = self.desired_hash();
+        let attempts = match &self.st.machine.retry {
+            Some(r) if r.spec_hash.as_deref() == Some(d.as_str()) => r.attempts + 1,
+            _ => 1,
+        };
+        let backoff = RETRY_BASE_SECS.saturating_mul(1 << (attempts - 1).min(5));
+        self.st.machine.retry = Some(RetryState {
+            attempts,
+            not_before: time(self.now + SignedDuration::from_secs(backoff as i64)),
+            spec_hash: Some(d.clone()),
+            last_reason: Some(reason.clone()),
+        });
+        self.st.machine.operation = None;
+        self.st.machine.restore_plan =
+            Some(self.newest_plan("the stop failed: the job keeps running; newest recorded state"));
+        let max = self.obs.settings.savepoint_max_retries;
+        if attempts > max {
+            self.st.machine.rejected_spec_hash = Some(d);
+            return self.fail(format!(
+                "{:?} blocked: {reason} ({attempts} attempts). The job keeps running on the previous spec. Fix the cause, then change the spec to retry (or use upgradeMode last-state/stateless)",
+                op.kind
+            ));
+        }
+        let msg = format!(
+            "{reason}; the job keeps running on the previous spec, retry {attempts} of {max} in {backoff}s"
+        );
+        self.event(EventKind::Warning, "SavepointFailed", msg.clone());
+        self.degrade("SavepointFailed", msg);
+        go(MachineState::Running)
+    }
+
+    pub(crate) fn tearing_down(&mut self) -> Outcome<State> {
+        let kind = self
+            .st
+            .machine
+            .operation
+            .as_ref()
+            .map(|o| o.kind)
+            .unwrap_or(OperationKind::Recover);
+        if self.obs.cluster.exists {
+            if self.past_deadline() {
+                let waited = self.waited_secs();
+                if kind == OperationKind::Delete {
+                    self.event(EventKind::Warning, "TeardownTimeout", format!("cluster resources still present after {waited}s; releasing the finalizer (Kubernetes garbage-collects owned resources)"));
+                    return self.finish_delete();
+                }
+                return self.fail(format!("the cluster's resources were not deleted within {waited}s; check for stuck finalizers on its pods"));
+            }
+            self.actions.push(Action::DeleteCluster);
+            self.wait("the cluster's resources to be deleted".into(), POLL_SECS);
+            return Handled;
+        }
+        match kind {
+            OperationKind::Delete => self.finish_delete(),
+            OperationKind::Suspend => {
+                self.st.machine.operation = None;
+                self.event(
+                    EventKind::Normal,
+                    "Suspended",
+                    format!(
+                        "job suspended; it resumes from {}",
+                        describe(
+                            self.st
+                                .machine
+                                .restore_plan
+                                .as_ref()
+                                .and_then(|p| p.restore.as_ref())
+                        )
+                    ),
+                );
+                go(MachineState::Suspended)
+            }
+            _ => {
+                self.begin_deploy();
+                go(MachineState::Deploying)
+            }
+        }
+    }
+
+    fn finish_delete(&mut self) -> Outcome<State> {
+        self.st.machine.operation = None;
+        // The Deleted state's handler (run in this same step) releases the finalizer.
+        self.event(
+            EventKind::Normal,
+            "Deleted",
+            "cluster deleted; releasing the finalizer".into(),
+        );
+        go(MachineState::Deleted)
+    }
+
+    pub(crate) fn suspended(&mut self) -> Outcome<State> {
+        if self.obs.cluster.exists {
+            // Left over from before the suspend (or re-created by hand): remove it.
+            self.actions.push(Action::DeleteCluster);
+        }
+        if self.job().map(|j| j.state) != Some(JobState::Suspended) {
+            if self.redeploy_nonce_changed() {
+                return self.start_operation(OperationKind::Upgrade);
+            }
+            self.event(
+                EventKind::Normal,
+                "Resuming",
+                format!(
+                    "job.state is running: resuming from {}",
+                    describe(
+                        self.st
+                            .machine
+                            .restore_plan
+                            .as_ref()
+                            .and_then(|p| p.restore.as_ref())
+                    )
+                ),
+            );
+            self.st.machine.operation = None;
+            self.begin_deploy();
+            return go(MachineState::Deploying);
+        }
+        self.wait("job.state to be running".into(), IDLE_SECS);
+        Handled
+    }
+
+    pub(crate) fn failed(&mut self) -> Outcome<State> {
+        let newer = self
+            .st
+            .machine
+            .failed_generation
+            .is_none_or(|g| self.obs.generation > g);
+        if self.invalid.is_some() || !newer {
+            self.wait("a spec change (see status.error)".into(), IDLE_SECS);
+            return Handled;
+        }
+        self.st.error = None;
+        self.st.machine.failed_generation = None;
+        self.st.machine.failures = None;
+        self.st.machine.retry = None;
+        self.st.machine.rejected_spec_hash = None;
+        self.st.machine.degraded = None;
+        self.event(
+            EventKind::Normal,
+            "SpecChanged",
+            "the spec changed after a failure: trying again".into(),
+        );
+        if self.is_app() && self.job_is(FlinkJobState::Running) {
+            return go(MachineState::Running);
+        }
+        if self.st.machine.deploy_count == 0 {
+            return go(MachineState::Deploying);
+        }
+        if self.job().map(|j| j.state) == Some(JobState::Suspended) {
+            return self.start_operation(OperationKind::Suspend);
+        }
+        self.start_operation(OperationKind::Upgrade)
+    }
+
+    pub(crate) fn deleted(&mut self) -> Outcome<State> {
+        if self.obs.has_finalizer {
+            self.actions.push(Action::RemoveFinalizer);
+        }
+        self.requeue(IDLE_SECS);
+        Handled
+    }
+}

@@ -1,0 +1,146 @@
+//! Spec rules the CRD's CEL cannot express, because they depend on the effective settings
+//! (the operator's defaults merged in) (no IO).
+//!
+//! A spec that breaks one of them puts the resource in Failed with the message, and the
+//! machine waits for the next spec change: never a crash loop.
+
+use flink_crd::{
+    DeleteMode, DeploymentStrategy, FlinkDeploymentSpec, KubernetesDeploymentMode, UpgradeMode,
+};
+
+use crate::Settings;
+use crate::settings::{CHECKPOINT_DIR_KEYS, SAVEPOINT_DIR_KEYS};
+
+/// A rule the spec breaks, with a message the user can act on.
+#[derive(thiserror::Error, Clone, Debug, PartialEq, Eq)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    /// The spec field at fault (e.g. `spec.job.upgradeMode`).
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+fn err(field: &str, message: String) -> ValidationError {
+    ValidationError {
+        field: field.to_string(),
+        message,
+    }
+}
+
+/// Checks `spec` against the rules that need the effective `settings`. Empty means valid.
+pub fn validate(spec: &FlinkDeploymentSpec, settings: &Settings) -> Vec<ValidationError> {
+    let mut errors = Vec::new();
+    if spec.mode == Some(KubernetesDeploymentMode::Native) {
+        errors.push(err(
+            "spec.mode",
+            "mode native is not supported: flink-operator-rs runs standalone clusters (remove mode or set it to standalone)".into(),
+        ));
+    }
+    if spec.deployment_strategy == Some(DeploymentStrategy::BlueGreen) {
+        errors.push(err(
+            "spec.deploymentStrategy",
+            "blue-green is reserved and not implemented yet; use recreate (or remove the field)"
+                .into(),
+        ));
+    }
+    for (key, problem) in &settings.invalid {
+        errors.push(err(
+            &format!("spec.flinkConfiguration.{key}"),
+            problem.clone(),
+        ));
+    }
+    let need_savepoint_dir = |why: &str, errors: &mut Vec<ValidationError>, field: &str| {
+        if settings.savepoint_dir.is_none() {
+            errors.push(err(
+                field,
+                format!(
+                    "{why} needs a savepoint directory: set {} in flinkConfiguration (or in the operator's defaults)",
+                    SAVEPOINT_DIR_KEYS[0]
+                ),
+            ));
+        }
+    };
+    if let Some(job) = &spec.job {
+        if let Some(p) = job.parallelism
+            && p < 1
+        {
+            errors.push(err(
+                "spec.job.parallelism",
+                format!("must be at least 1 (got {p})"),
+            ));
+        }
+        match job.upgrade_mode {
+            UpgradeMode::Savepoint => {
+                need_savepoint_dir("upgradeMode savepoint", &mut errors, "spec.job.upgradeMode")
+            }
+            UpgradeMode::LastState => {
+                if settings.checkpoint_dir.is_none() {
+                    errors.push(err(
+                        "spec.job.upgradeMode",
+                        format!(
+                            "upgradeMode last-state needs a checkpoint directory: set {} in flinkConfiguration (or in the operator's defaults)",
+                            CHECKPOINT_DIR_KEYS[0]
+                        ),
+                    ));
+                }
+            }
+            UpgradeMode::Stateless => {}
+        }
+        if job.effective_delete_mode() == DeleteMode::Savepoint
+            && job.upgrade_mode == UpgradeMode::Stateless
+        {
+            need_savepoint_dir("deleteMode savepoint", &mut errors, "spec.job.deleteMode");
+        }
+        if settings.periodic_savepoint_secs.is_some() && job.upgrade_mode == UpgradeMode::Stateless
+        {
+            need_savepoint_dir(
+                "periodic savepoints",
+                &mut errors,
+                "spec.flinkConfiguration",
+            );
+        }
+        if job.savepoint_trigger_nonce.is_some() && job.upgrade_mode == UpgradeMode::Stateless {
+            need_savepoint_dir(
+                "savepointTriggerNonce",
+                &mut errors,
+                "spec.job.savepointTriggerNonce",
+            );
+        }
+        if job.savepoint_redeploy_nonce.is_some() && job.initial_savepoint_path.is_none() {
+            errors.push(err(
+                "spec.job.savepointRedeployNonce",
+                "needs job.initialSavepointPath: the savepoint to redeploy from".into(),
+            ));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn savepoint_mode_without_directory_is_refused_with_the_key_to_set() {
+        let spec = FlinkDeploymentSpec {
+            job: Some(flink_crd::JobSpec {
+                upgrade_mode: UpgradeMode::Savepoint,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let errors = validate(&spec, &Settings::default());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("execution.checkpointing.savepoint-dir")
+        );
+        let settings = Settings {
+            savepoint_dir: Some("file:///sp".into()),
+            ..Settings::default()
+        };
+        assert!(validate(&spec, &settings).is_empty());
+    }
+}
