@@ -1,5 +1,8 @@
 //! The FlinkDeployment resource: a Flink cluster and, optionally, its job (no IO).
 
+// Several `printcolumn(...)` share `type_ = ...`; clippy reads that as a duplicated attribute.
+#![allow(clippy::duplicated_attributes)]
+
 use std::collections::BTreeMap;
 
 use kube::{CustomResource, KubeSchema};

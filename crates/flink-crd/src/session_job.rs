@@ -1,5 +1,8 @@
 //! The FlinkSessionJob resource: a job submitted to a session cluster (no IO).
 
+// Several `printcolumn(...)` share `type_ = ...`; clippy reads that as a duplicated attribute.
+#![allow(clippy::duplicated_attributes)]
+
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
