@@ -24,7 +24,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         steps.push(("format", strings(&["fmt", "--all", "--", "--check"])));
         steps.push((
             "clippy",
-            strings(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+            strings(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
         ));
     }
     let mut test = strings(&["test", "--workspace", "--no-fail-fast"]);
