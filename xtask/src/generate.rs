@@ -89,7 +89,7 @@ fn crd_reference(crd: &Value) -> String {
     let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     let mut s = format!("## {kind}\n\n");
     for part in ["spec", "status"] {
-        walk(&format!("{part}"), &schema["properties"][part], &mut s);
+        walk(part, &schema["properties"][part], &mut s);
     }
     s
 }

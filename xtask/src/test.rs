@@ -39,12 +39,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         test.push("--".into());
         test.extend(args.cargo_test_args.iter().cloned());
     }
+    steps.push((
+        "generated files",
+        strings(&["xtask", "generate", "--check"]),
+    ));
+    // Brought up as its own step so the first build of the control plane (minutes on a fresh
+    // machine) shows its progress instead of hiding behind a silent test.
+    steps.push(("local control plane", strings(&["xtask", "cluster", "up"])));
     steps.push(("tests", test));
+    let result = run_steps(&root, steps);
+    if std::env::var_os("CI").is_some() {
+        // CI leaves no processes behind; locally the stack stays up so reruns are fast.
+        let _ = Command::new(env_cargo())
+            .args(["xtask", "cluster", "down"])
+            .current_dir(&root)
+            .status();
+    }
+    result
+}
+
+fn run_steps(root: &std::path::Path, steps: Vec<(&str, Vec<String>)>) -> anyhow::Result<()> {
     for (name, cargo_args) in steps {
         eprintln!("==> {name}: cargo {}", cargo_args.join(" "));
         let status = Command::new(env_cargo())
             .args(&cargo_args)
-            .current_dir(&root)
+            .current_dir(root)
             .status()
             .with_context(|| format!("running step {name}"))?;
         if !status.success() {

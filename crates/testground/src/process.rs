@@ -102,7 +102,10 @@ pub fn pid_alive(pid: u32) -> bool {
     };
     // The state letter follows the parenthesised command name.
     let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-    !matches!(state.and_then(|s| s.chars().next()), Some('Z') | Some('X') | None)
+    !matches!(
+        state.and_then(|s| s.chars().next()),
+        Some('Z') | Some('X') | None
+    )
 }
 
 /// Sends SIGTERM to `pid` (and its process group), waits up to `grace`, then SIGKILLs.
@@ -122,7 +125,11 @@ pub fn stop_pid(pid: u32, grace: Duration) {
 fn signal(pid: i32, sig: i32) {
     // Sending a signal to a PID we recorded ourselves: there is no safe std API for it,
     // so we call `kill` through the `kill` binary to keep `unsafe_code` forbidden.
-    let name = if sig == libc::SIGKILL { "-KILL" } else { "-TERM" };
+    let name = if sig == libc::SIGKILL {
+        "-KILL"
+    } else {
+        "-TERM"
+    };
     let _ = Command::new("kill")
         .args([name, "--", &format!("-{pid}"), &pid.to_string()])
         .stdout(Stdio::null())
@@ -137,11 +144,13 @@ pub fn free_port() -> Result<u16> {
         path: PathBuf::from("127.0.0.1:0"),
         source,
     })?;
-    l.local_addr().map(|a| a.port()).map_err(|source| Error::Io {
-        what: "reading a bound port",
-        path: PathBuf::from("127.0.0.1:0"),
-        source,
-    })
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|source| Error::Io {
+            what: "reading a bound port",
+            path: PathBuf::from("127.0.0.1:0"),
+            source,
+        })
 }
 
 #[cfg(test)]

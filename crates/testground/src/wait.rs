@@ -34,17 +34,27 @@ mod tests {
     #[test]
     fn returns_the_first_ready_value() {
         let mut n = 0;
-        let v = wait_until("n to reach 3", Duration::from_secs(1), Duration::ZERO, || {
-            n += 1;
-            (n >= 3).then_some(n)
-        });
+        let v = wait_until(
+            "n to reach 3",
+            Duration::from_secs(1),
+            Duration::ZERO,
+            || {
+                n += 1;
+                (n >= 3).then_some(n)
+            },
+        );
         assert_eq!(v.expect("ready"), 3);
     }
 
     #[test]
     fn times_out_with_the_name_of_what_it_waited_for() {
-        let err = wait_until::<()>("never", Duration::from_millis(20), Duration::from_millis(5), || None)
-            .expect_err("must time out");
+        let err = wait_until::<()>(
+            "never",
+            Duration::from_millis(20),
+            Duration::from_millis(5),
+            || None,
+        )
+        .expect_err("must time out");
         assert!(err.to_string().contains("never"), "{err}");
     }
 }
