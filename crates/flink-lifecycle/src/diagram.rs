@@ -68,7 +68,8 @@ pub const TABLE: &[Transition] = &[
         Running,
         "savepoint/checkpoint completed, failed or timed out (job keeps running)",
     ),
-    t(Savepointing, Stopping, "deleted"),
+    t(Savepointing, Stopping, "deleted while the job runs"),
+    t(Savepointing, TearingDown, "deleted, no running job to stop"),
     t(Savepointing, Failed, "invalid spec"),
     t(
         Stopping,
@@ -103,6 +104,11 @@ pub const TABLE: &[Transition] = &[
         "job.state running: resume from the restore plan",
     ),
     t(Suspended, TearingDown, "deleted / savepointRedeployNonce"),
+    t(
+        Suspended,
+        Stopping,
+        "deleted / savepointRedeployNonce while a leftover job still runs",
+    ),
     t(Suspended, Failed, "invalid spec"),
     t(Failed, Running, "new generation and the job still runs"),
     t(Failed, Deploying, "new generation, nothing deployed yet"),

@@ -538,6 +538,7 @@ impl<'a> Ctx<'a> {
             SpecSource::Desired => self.desired_hash(),
             SpecSource::LastStable => self.st.machine.stable_spec_hash.clone().unwrap_or_default(),
         };
+        self.refresh_restore_plan();
         self.st.machine.deploy_count += 1;
         self.st.machine.deployed_spec_hash = Some(target.clone());
         self.st.machine.running_since = None;
@@ -610,6 +611,7 @@ impl<'a> Ctx<'a> {
             .unwrap_or_default();
         let cluster = &self.obs.cluster;
         if !cluster.exists || cluster.spec_hash.as_deref() != Some(target.as_str()) {
+            self.refresh_restore_plan();
             let restore = self
                 .st
                 .machine
@@ -666,6 +668,45 @@ impl<'a> Ctx<'a> {
         };
         self.wait(what, START_POLL_SECS);
         Handled
+    }
+
+    /// Before a JobManager is (re)created for a stateful job: if a savepoint or checkpoint
+    /// newer than the restore plan's point was recorded after the plan was made (the job kept
+    /// checkpointing during a teardown that did not stop it, or this deployment's job
+    /// checkpointed before its cluster had to be re-applied), start from that instead of the
+    /// stale plan. Plans that drop state as asked and rollbacks are left alone.
+    fn refresh_restore_plan(&mut self) {
+        let source = self.st.machine.operation.as_ref().map(|o| o.source);
+        if !self.stateful() || !self.is_app() || source == Some(SpecSource::LastStable) {
+            return;
+        }
+        let Some(newest) = self.restore_points().into_iter().next() else {
+            return;
+        };
+        let Some(plan) = self.st.machine.restore_plan.as_ref() else {
+            return;
+        };
+        if plan
+            .reason
+            .as_deref()
+            .is_some_and(|w| w.contains("as asked"))
+        {
+            return;
+        }
+        let planned_at = plan
+            .restore
+            .as_ref()
+            .and_then(|r| r.taken_at.as_ref().map(|t| t.0));
+        let newest_at = newest.taken_at.as_ref().map(|t| t.0);
+        if plan.restore.as_ref() == Some(&newest) || newest_at <= planned_at {
+            return;
+        }
+        let mut fresh = self.newest_plan(
+            "a savepoint or checkpoint newer than the planned one was recorded before the JobManager was (re)created",
+        );
+        fresh.fallback.extend(plan.restore.clone());
+        self.st.job_status.upgrade_savepoint_path = Some(newest.path.clone());
+        self.st.machine.restore_plan = Some(fresh);
     }
 
     fn deployed(&mut self) -> Outcome<State> {
@@ -1462,6 +1503,10 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .map(|o| o.kind)
             .unwrap_or(OperationKind::Recover);
+        if kind != OperationKind::Delete {
+            // The plan the next start (or resume) uses is in status before the cluster goes.
+            self.refresh_restore_plan();
+        }
         if self.obs.cluster.exists {
             if self.past_deadline() {
                 let waited = self.waited_secs();
@@ -1514,10 +1559,6 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn suspended(&mut self) -> Outcome<State> {
-        if self.obs.cluster.exists {
-            // Left over from before the suspend (or re-created by hand): remove it.
-            self.actions.push(Action::DeleteCluster);
-        }
         if self.job().map(|j| j.state) != Some(JobState::Suspended) {
             if self.redeploy_nonce_changed() {
                 return self.start_operation(OperationKind::Upgrade);
@@ -1539,6 +1580,12 @@ impl<'a> Ctx<'a> {
             self.st.machine.operation = None;
             self.begin_deploy();
             return go(MachineState::Deploying);
+        }
+        if self.obs.cluster.exists {
+            // Left over from before the suspend (or re-created by hand): remove it. Only while
+            // staying suspended: an operation started above stops a leftover job first.
+            self.refresh_restore_plan();
+            self.actions.push(Action::DeleteCluster);
         }
         self.wait("job.state to be running".into(), IDLE_SECS);
         Handled

@@ -75,9 +75,11 @@ use MachineState::{Deploying, Failed, Savepointing, Stopping, Suspended, Tearing
 const NOT_YET_IN_A_SCENARIO: &[(MachineState, MachineState)] = &[
     (Deploying, Stopping),
     (Savepointing, Stopping),
+    (Savepointing, TearingDown),
     (Savepointing, Failed),
     (TearingDown, Failed),
     (Suspended, TearingDown),
+    (Suspended, Stopping),
     (Suspended, Failed),
     (Failed, Stopping),
 ];
