@@ -69,7 +69,11 @@ pub const TABLE: &[Transition] = &[
         "savepoint/checkpoint completed, failed or timed out (job keeps running)",
     ),
     t(Savepointing, Stopping, "deleted while the job runs"),
-    t(Savepointing, TearingDown, "deleted, no running job to stop"),
+    t(
+        Savepointing,
+        TearingDown,
+        "deleted with deleteMode none, or no running job to stop",
+    ),
     t(Savepointing, Failed, "invalid spec"),
     t(
         Stopping,

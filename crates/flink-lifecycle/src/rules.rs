@@ -1615,11 +1615,13 @@ impl<'a> Ctx<'a> {
         if self.is_app() && self.job_is(FlinkJobState::Running) {
             return go(MachineState::Running);
         }
-        if self.st.machine.deploy_count == 0 {
-            return go(MachineState::Deploying);
-        }
+        // Suspended first: a resource created suspended that was fixed while still suspended
+        // must not be deployed (it goes back to Suspended through an empty teardown).
         if self.job().map(|j| j.state) == Some(JobState::Suspended) {
             return self.start_operation(OperationKind::Suspend);
+        }
+        if self.st.machine.deploy_count == 0 {
+            return go(MachineState::Deploying);
         }
         self.start_operation(OperationKind::Upgrade)
     }
