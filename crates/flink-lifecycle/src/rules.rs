@@ -463,10 +463,18 @@ impl<'a> Ctx<'a> {
             (OperationKind::Rollback, _) => {
                 op.source = SpecSource::LastStable;
                 op.target_spec_hash = self.st.machine.stable_spec_hash.clone();
+                let restore = self.st.machine.pre_upgrade_restore.clone();
+                // Without a pre-upgrade point a rollback is only allowed when stateless; say so,
+                // so the plan reads as the user's choice if the spec turns stateful meanwhile.
+                let reason = if restore.is_none() && !self.stateful() {
+                    "rollback: the last stable spec from empty state (upgradeMode stateless), as asked"
+                } else {
+                    "rollback: the last stable spec from the restore point taken before the upgrade"
+                };
                 RestorePlan {
-                    restore: self.st.machine.pre_upgrade_restore.clone(),
+                    restore,
                     fallback: self.restore_points(),
-                    reason: Some("rollback: the last stable spec from the restore point taken before the upgrade".into()),
+                    reason: Some(reason.into()),
                 }
             }
             (_, StopMethod::Savepoint) => {
