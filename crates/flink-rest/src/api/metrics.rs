@@ -8,15 +8,10 @@ impl FlinkRestClient {
     /// values of those metrics.
     pub async fn job_metrics(&self, job: &JobId, names: &[&str]) -> Result<Vec<Metric>> {
         let get = names.join(",");
-        let query: Vec<(&str, &str)> = if names.is_empty() {
-            vec![]
-        } else {
-            vec![("get", get.as_str())]
-        };
         self.get(
             call("job metrics", "GET /jobs/:jid/metrics"),
             &format!("jobs/{job}/metrics"),
-            &query,
+            &metric_query(&get),
         )
         .await
     }
@@ -30,16 +25,20 @@ impl FlinkRestClient {
         names: &[&str],
     ) -> Result<Vec<Metric>> {
         let get = names.join(",");
-        let query: Vec<(&str, &str)> = if names.is_empty() {
-            vec![]
-        } else {
-            vec![("get", get.as_str())]
-        };
         self.get(
             call("vertex metrics", "GET /jobs/:jid/vertices/:vid/metrics"),
             &format!("jobs/{job}/vertices/{vertex}/metrics"),
-            &query,
+            &metric_query(&get),
         )
         .await
+    }
+}
+
+/// `?get=a,b` when metric names are asked for; no query (the list of ids) otherwise.
+fn metric_query(joined_names: &str) -> Vec<(&'static str, &str)> {
+    if joined_names.is_empty() {
+        vec![]
+    } else {
+        vec![("get", joined_names)]
     }
 }
