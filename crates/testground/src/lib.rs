@@ -6,10 +6,12 @@
 //! by PID, and how to wait for something to become ready.
 
 pub mod cache;
+pub mod cargo_bin;
 pub mod process;
 pub mod wait;
 
 pub use cache::{cache_dir, state_dir, workspace_root};
+pub use cargo_bin::cargo_bin;
 pub use process::{BackgroundProcess, free_port, pid_alive, stop_pid};
 pub use wait::wait_until;
 
@@ -26,6 +28,14 @@ pub enum Error {
         /// The underlying error.
         #[source]
         source: std::io::Error,
+    },
+    /// A build step failed.
+    #[error("{what} failed: {status}")]
+    Build {
+        /// The command that failed.
+        what: String,
+        /// Its exit status.
+        status: String,
     },
     /// Something did not become ready in time.
     #[error("timed out after {secs:.1}s waiting for {what}")]
