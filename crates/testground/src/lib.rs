@@ -12,7 +12,7 @@ pub mod wait;
 
 pub use cache::{cache_dir, state_dir, workspace_root};
 pub use cargo_bin::cargo_bin;
-pub use process::{BackgroundProcess, free_port, pid_alive, stop_pid};
+pub use process::{BackgroundProcess, free_port, kill_pid, pid_alive, stop_pid};
 pub use wait::wait_until;
 
 /// Errors of the test ground's shared plumbing.

@@ -122,6 +122,13 @@ pub fn stop_pid(pid: u32, grace: Duration) {
     signal(raw, libc::SIGKILL);
 }
 
+/// Sends SIGKILL to `pid` and its process group at once: a crash, as `kill -9` makes one.
+pub fn kill_pid(pid: u32) {
+    if let Ok(raw) = i32::try_from(pid) {
+        signal(raw, libc::SIGKILL);
+    }
+}
+
 fn signal(pid: i32, sig: i32) {
     // Sending a signal to a PID we recorded ourselves: there is no safe std API for it,
     // so we call `kill` through the `kill` binary to keep `unsafe_code` forbidden.
