@@ -4,6 +4,8 @@
 //! deterministic (derived from the resource's uid and counters in status), so a retried
 //! trigger or deployment is recognised by Flink or Kubernetes as the same one.
 
+use std::collections::BTreeMap;
+
 use flink_crd::status::MachineStatus;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,35 @@ pub enum Action {
     /// Delete the cluster's resources (all that carry the resource's labels). Deleting what is
     /// already gone is success.
     DeleteCluster,
+    /// Submit a FlinkSessionJob's job to its session cluster (the FlinkDeployment named by
+    /// `spec.deploymentName`) through Flink's REST API: upload the jar at `jarUri` (or reuse an
+    /// upload of it), then `POST /jars/{jarid}/run` with `jobId`, `entryClass`, `programArgsList`,
+    /// `parallelism`, `savepointPath` (= `restore.path`), `allowNonRestoredState` and
+    /// `flinkConfiguration`.
+    ///
+    /// Idempotent through the fixed job id: if Flink already knows `jobId` (a re-submit after a
+    /// crash; Flink answers that the job already exists, or lists it), the submission is
+    /// success, and the next observation reports that job. Only emitted while the session
+    /// cluster is ready and the job was reported `NotFound`.
+    SubmitJob {
+        /// Fixed Flink job id (32 hex), derived from the resource's uid and submission count.
+        job_id: String,
+        /// URI of the job jar (`spec.job.jarURI`; never `local://` for a session job).
+        jar_uri: String,
+        /// Main class; `None` means the jar manifest's `Main-Class`.
+        entry_class: Option<String>,
+        /// Program arguments, in order.
+        args: Vec<String>,
+        /// Job parallelism; `None` means the session cluster's `parallelism.default`.
+        parallelism: Option<i32>,
+        /// Savepoint/checkpoint to start from; `None` means empty state.
+        restore: Option<RestorePoint>,
+        /// Pass `allowNonRestoredState`.
+        allow_non_restored_state: bool,
+        /// The session job's own `flinkConfiguration` (flat keys, `kubernetes.operator.*`
+        /// removed), passed as the run request's `flinkConfiguration`; empty means none.
+        flink_configuration: BTreeMap<String, String>,
+    },
     /// Trigger a savepoint with this trigger id (Flink's `triggerId`; a repeat with the same id
     /// is recognised by Flink). The job keeps running.
     TriggerSavepoint {

@@ -518,6 +518,38 @@ fn describe_action(a: &Action) -> String {
                 short(trigger_id)
             )
         }
+        Action::SubmitJob {
+            job_id,
+            jar_uri,
+            entry_class,
+            args,
+            parallelism,
+            restore,
+            allow_non_restored_state,
+            flink_configuration,
+        } => {
+            let mut s = format!("SubmitJob job {} {jar_uri}", short(job_id));
+            if let Some(c) = entry_class {
+                s += &format!(" class {c}");
+            }
+            if !args.is_empty() {
+                s += &format!(" args {args:?}");
+            }
+            if let Some(p) = parallelism {
+                s += &format!(", parallelism {p}");
+            }
+            s += &match restore {
+                Some(r) => format!(", restore {:?} {}", r.kind, r.path),
+                None => ", empty state".into(),
+            };
+            if *allow_non_restored_state {
+                s += ", allowNonRestoredState";
+            }
+            if !flink_configuration.is_empty() {
+                s += &format!(", conf {flink_configuration:?}");
+            }
+            s
+        }
         Action::CancelJob { job_id } => format!("CancelJob job {}", short(job_id)),
         Action::RecordEvent {
             kind,
