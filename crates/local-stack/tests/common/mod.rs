@@ -1,0 +1,134 @@
+//! Helpers shared by the end-to-end lifecycle tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use flink_crd::FlinkDeployment;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, ListParams};
+use local_stack::{Ground, example};
+
+/// `examples/basic.yaml` named `name`, with metrics reported every second (Flink's default
+/// of 10 s would make every count check wait that long) and a 2 s checkpoint interval.
+pub fn basic(name: &str) -> FlinkDeployment {
+    let mut fdep = example("basic.yaml").expect("examples/basic.yaml");
+    fdep.metadata.name = Some(name.to_string());
+    let conf = &mut fdep.spec.flink_configuration.0;
+    for (k, v) in [
+        ("metrics.fetcher.update-interval", "1000"),
+        ("execution.checkpointing.interval", "2s"),
+    ] {
+        conf.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    fdep
+}
+
+/// `status.jobStatus.savepointInfo.lastSavepoint.location`.
+pub fn savepoint_location(f: &FlinkDeployment) -> Option<String> {
+    let info = &f.status.as_ref()?.job_status.savepoint_info;
+    info.last_savepoint.as_ref().map(|s| s.location.clone())
+}
+
+/// Every key of `before` has at least its count in `after`: state was kept.
+pub fn counts_at_least(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) {
+    for (k, v) in before {
+        let now = after.get(k).copied().unwrap_or(0);
+        assert!(
+            now >= *v,
+            "count of {k} went back from {v} to {now}: state lost ({before:?} -> {after:?})"
+        );
+    }
+}
+
+/// Waits until no Deployment of `name`'s cluster is left.
+pub async fn wait_no_cluster(ground: &Ground, name: &str) {
+    let deployments: Api<Deployment> = Api::namespaced(ground.client.clone(), ground.ns());
+    let started = std::time::Instant::now();
+    loop {
+        let left = deployments
+            .list(&ListParams::default().labels(&format!("app={name}")))
+            .await
+            .expect("list deployments")
+            .items
+            .len();
+        if left == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{left} cluster Deployments of {name} remain"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// One observation of an upgrade in progress.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// `status.phase`.
+    pub phase: String,
+    /// The newest savepoint location in status.
+    pub savepoint: Option<String>,
+    /// Whether the JobManager Deployment exists (and is not being deleted).
+    pub job_manager: bool,
+}
+
+/// Samples the resource and its JobManager Deployment every 100 ms until stopped.
+pub struct Recorder {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<Vec<Sample>>,
+}
+
+impl Recorder {
+    pub fn start(ground: &Ground, name: &str) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let fdeps: Api<FlinkDeployment> = Api::namespaced(ground.client.clone(), ground.ns());
+        let deployments: Api<Deployment> = Api::namespaced(ground.client.clone(), ground.ns());
+        let (name, flag) = (name.to_string(), stop.clone());
+        let task = tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !flag.load(Ordering::SeqCst) {
+                // Deployment first: a sample claims "no JobManager" only if the status read
+                // after it still has no savepoint, so ordering cannot fake a violation.
+                let jm = deployments.get_opt(&name).await.ok().flatten();
+                let job_manager = jm.is_some_and(|d| d.metadata.deletion_timestamp.is_none());
+                if let Ok(f) = fdeps.get(&name).await {
+                    samples.push(Sample {
+                        phase: local_stack::phase_of(&f),
+                        savepoint: savepoint_location(&f),
+                        job_manager,
+                    });
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            samples
+        });
+        Self { stop, task }
+    }
+
+    pub async fn stop(self) -> Vec<Sample> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.task.await.expect("recorder task")
+    }
+}
+
+/// The invariant of a stateful upgrade: the JobManager is never gone while status still
+/// lacks the new savepoint (the one taken for this upgrade), and the upgrade did tear the
+/// old cluster down at some point.
+pub fn assert_savepoint_before_teardown(samples: &[Sample]) {
+    let first = samples.first().expect("samples were recorded");
+    let torn_down: Vec<&Sample> = samples.iter().filter(|s| !s.job_manager).collect();
+    assert!(
+        !torn_down.is_empty(),
+        "the old JobManager was never seen gone: {samples:?}"
+    );
+    for s in torn_down {
+        assert!(
+            s.savepoint.is_some() && s.savepoint != first.savepoint,
+            "the JobManager was gone while status had no new savepoint: {s:?} (first: {first:?})"
+        );
+    }
+}
