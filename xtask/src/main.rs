@@ -3,6 +3,7 @@
 mod cluster;
 mod flink;
 mod generate;
+mod helm;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,8 @@ enum Command {
     Cluster(cluster::Args),
     /// Real Flink on this machine: fetch a distribution, start and stop a local cluster.
     Flink(flink::Args),
+    /// Real helm (built from xtask/helm/) on the chart: build, lint --strict, template.
+    Helm(helm::Args),
     /// The whole test suite, as CI runs it.
     Test(test::Args),
 }
@@ -31,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(args),
         Command::Cluster(args) => cluster::run(args),
         Command::Flink(args) => flink::run(args),
+        Command::Helm(args) => helm::run(args),
         Command::Test(args) => test::run(args),
     }
 }
