@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's own tasks. Each subcommand lives in a module of its own.
 
+mod bench;
 mod cluster;
+mod demo;
 mod flink;
 mod generate;
 mod helm;
@@ -17,6 +19,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The operator's footprint and reaction time beside the peers' figures (printed, not asserted).
+    Bench(bench::Args),
+    /// The operator's main job on the local test ground, narrated: deploy, upgrade, suspend, resume, delete.
+    Demo(demo::Args),
     /// Write generated artefacts (CRD YAML, reference docs, state diagram); `--check` fails when stale.
     Generate(generate::Args),
     /// The local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager).
@@ -31,6 +37,8 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Bench(args) => bench::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Cluster(args) => cluster::run(args),
         Command::Flink(args) => flink::run(args),

@@ -38,7 +38,8 @@ impl OperatorProcess {
         Self::spawn(options, binary)
     }
 
-    fn spawn(options: OperatorOptions, binary: PathBuf) -> Result<Self> {
+    /// Starts an already built operator binary (e.g. a release build for benchmarks).
+    pub fn spawn(options: OperatorOptions, binary: PathBuf) -> Result<Self> {
         let dir = testground::state_dir().join("operator");
         let metrics_addr = format!("127.0.0.1:{}", free_port()?);
         let mut cmd = Command::new(&binary);
