@@ -1,0 +1,1192 @@
+//! One pod's life on the node: network, volumes, init containers, containers, probes,
+//! restarts with back-off, status, and deletion (does IO: processes, files, the API).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, ContainerState, ContainerStateRunning, ContainerStateTerminated,
+    ContainerStateWaiting, ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodStatus, Secret,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use tokio::sync::{Notify, watch};
+
+use crate::daemon::hosts::{self, ServiceTable};
+use crate::daemon::launch::{self, Proc, RunDirs, UNKNOWN_EXIT};
+use crate::daemon::logs::PodIndex;
+use crate::daemon::net::{Ipam, PodNet};
+use crate::daemon::probe::{self, ProbeState};
+use crate::daemon::pull::{Images, PullState};
+use crate::daemon::record::{PodRecord, ProcessRecord};
+use crate::daemon::spec::{self, Entry, FlinkRoot, Mount, PodFacts, Refs, StartScript};
+use crate::layout::{Layout, PodLayout};
+
+/// The node's address as pods see it in `status.hostIP`.
+pub(crate) const HOST_IP: &str = "127.0.0.1";
+/// JVM flags for every container (test ground only): the pod's hosts file, and a quicker
+/// start-up on small machines.
+const JVM_FLAGS: &str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+const FIRST_BACKOFF: Duration = Duration::from_secs(10);
+
+/// What every pod worker shares.
+pub(crate) struct Shared {
+    pub client: kube::Client,
+    pub node: String,
+    pub layout: Layout,
+    pub ipam: Mutex<Ipam>,
+    pub services: watch::Receiver<ServiceTable>,
+    pub images: Images,
+    pub index: PodIndex,
+}
+
+#[derive(Debug, Clone)]
+struct Term {
+    code: i32,
+    reason: String,
+    started: Timestamp,
+    finished: Timestamp,
+}
+
+struct Ctr {
+    spec: Container,
+    proc: Option<Proc>,
+    last: Option<Term>,
+    restarts: i32,
+    ever_started: bool,
+    backoff: Duration,
+    delay: Duration,
+    restart_at: Option<Instant>,
+    done: bool,
+    waiting: Option<(String, String)>,
+    ready: bool,
+    started_ok: bool,
+    readiness: Option<ProbeState>,
+    liveness: Option<ProbeState>,
+    startup: Option<ProbeState>,
+    pull_attempt: Option<Instant>,
+    pull_failures: u32,
+    killing: bool,
+}
+
+impl Ctr {
+    fn new(spec: Container, previous: Option<&ContainerStatus>) -> Self {
+        let restarts = previous.map(|s| s.restart_count).unwrap_or(0);
+        let ran = previous.is_some_and(|s| {
+            let st = |c: &Option<ContainerState>| {
+                c.as_ref()
+                    .is_some_and(|c| c.running.is_some() || c.terminated.is_some())
+            };
+            st(&s.state) || st(&s.last_state)
+        });
+        Self {
+            spec,
+            proc: None,
+            last: None,
+            restarts,
+            ever_started: ran,
+            backoff: Duration::ZERO,
+            delay: Duration::ZERO,
+            restart_at: None,
+            done: false,
+            waiting: None,
+            ready: false,
+            started_ok: false,
+            readiness: None,
+            liveness: None,
+            startup: None,
+            pull_attempt: None,
+            pull_failures: 0,
+            killing: false,
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+}
+
+/// The worker of one pod.
+pub(crate) struct Worker {
+    sh: Arc<Shared>,
+    rx: watch::Receiver<Option<Pod>>,
+    pod: Pod,
+    ns: String,
+    name: String,
+    uid: String,
+    dir: PodLayout,
+    record: PodRecord,
+    notify: Arc<Notify>,
+    start_time: Timestamp,
+    problem: Option<(String, String)>,
+    volumes: Option<BTreeMap<String, PathBuf>>,
+    inits: Vec<Ctr>,
+    mains: Vec<Ctr>,
+    transitions: BTreeMap<String, (String, Timestamp)>,
+    last_sent: Option<serde_json::Value>,
+    hosts_text: String,
+    services: watch::Receiver<ServiceTable>,
+}
+
+fn status_of<'a>(
+    list: &'a Option<Vec<ContainerStatus>>,
+    name: &str,
+) -> Option<&'a ContainerStatus> {
+    list.as_ref()?.iter().find(|s| s.name == name)
+}
+
+impl Worker {
+    /// A worker for `pod`, adopting the processes of `record` when an earlier daemon ran it.
+    pub fn new(
+        sh: Arc<Shared>,
+        rx: watch::Receiver<Option<Pod>>,
+        pod: Pod,
+        record: Option<PodRecord>,
+    ) -> Self {
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let dir = PodLayout::new(sh.layout.pod(&uid));
+        let status = pod.status.clone().unwrap_or_default();
+        let spec = pod.spec.clone().unwrap_or_default();
+        let mut inits = Vec::new();
+        let mut mains = Vec::new();
+        for c in spec.init_containers.iter().flatten() {
+            let prev = status_of(&status.init_container_statuses, &c.name);
+            let mut ctr = Ctr::new(c.clone(), prev);
+            // Init containers that completed before a daemon restart are not run again.
+            ctr.done = prev
+                .and_then(|s| s.state.as_ref())
+                .and_then(|s| s.terminated.as_ref())
+                .is_some_and(|t| t.exit_code == 0);
+            // Sidecars (restartPolicy Always) run beside the main containers here.
+            if c.restart_policy.as_deref() == Some("Always") {
+                mains.push(ctr);
+            } else {
+                inits.push(ctr);
+            }
+        }
+        for c in &spec.containers {
+            mains.push(Ctr::new(
+                c.clone(),
+                status_of(&status.container_statuses, &c.name),
+            ));
+        }
+        let notify = Arc::new(Notify::new());
+        let record = match record {
+            Some(r) => {
+                for c in inits.iter_mut().chain(mains.iter_mut()) {
+                    if let Some(p) = r.processes.get(&c.spec.name) {
+                        let started = p.started_at.parse().unwrap_or_else(|_| Timestamp::now());
+                        c.proc = Some(launch::adopt(p.pid, p.start_ticks, started, notify.clone()));
+                        c.ever_started = true;
+                        c.waiting = None;
+                        c.started_ok = c.spec.startup_probe.is_none();
+                        setup_probes(c);
+                    }
+                }
+                r
+            }
+            None => PodRecord {
+                namespace: ns.clone(),
+                name: name.clone(),
+                uid: uid.clone(),
+                net: None,
+                processes: BTreeMap::new(),
+            },
+        };
+        let start_time = status
+            .start_time
+            .map(|t| t.0)
+            .unwrap_or_else(Timestamp::now);
+        let services = sh.services.clone();
+        Self {
+            sh,
+            rx,
+            pod,
+            ns,
+            name,
+            uid,
+            dir,
+            record,
+            notify,
+            start_time,
+            problem: None,
+            volumes: None,
+            inits,
+            mains,
+            transitions: BTreeMap::new(),
+            last_sent: None,
+            hosts_text: String::new(),
+            services,
+        }
+    }
+
+    /// Runs the pod until it is deleted.
+    pub async fn run(mut self) {
+        if let Err(e) = std::fs::create_dir_all(&self.dir.dir) {
+            tracing::error!(pod = %self.key(), error = %e, "creating the pod folder");
+        }
+        if let Ok(mut idx) = self.sh.index.write() {
+            idx.insert((self.ns.clone(), self.name.clone()), self.dir.dir.clone());
+        }
+        loop {
+            // `changed()` below marks the value seen, so always read the latest here.
+            let latest = self.rx.borrow_and_update().clone();
+            match latest {
+                Some(p) => self.pod = p,
+                None => {
+                    self.stop_all(Duration::from_secs(5)).await;
+                    self.teardown(false).await;
+                    return;
+                }
+            }
+            if self.pod.metadata.deletion_timestamp.is_some() {
+                let grace = self
+                    .pod
+                    .metadata
+                    .deletion_grace_period_seconds
+                    .or(self
+                        .pod
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.termination_grace_period_seconds))
+                    .unwrap_or(30)
+                    .max(0) as u64;
+                self.stop_all(Duration::from_secs(grace)).await;
+                self.teardown(true).await;
+                return;
+            }
+            self.sync().await;
+            self.publish().await;
+            tokio::select! {
+                r = self.rx.changed() => if r.is_err() { return },
+                _ = self.notify.notified() => {},
+                _ = self.services.changed() => {},
+                _ = tokio::time::sleep(Duration::from_millis(1000)) => {},
+            }
+        }
+    }
+
+    fn key(&self) -> String {
+        format!("{}/{}", self.ns, self.name)
+    }
+
+    fn hostname(&self) -> String {
+        let h = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.hostname.clone())
+            .unwrap_or_else(|| self.name.clone());
+        h.chars().take(63).collect()
+    }
+
+    fn restart_policy(&self) -> String {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.clone())
+            .unwrap_or_else(|| "Always".into())
+    }
+
+    fn pod_ip(&self) -> Option<String> {
+        self.record.net.as_ref().map(|n| n.ip.to_string())
+    }
+
+    fn save_record(&self) {
+        if let Err(e) = self.record.write(&self.dir.record()) {
+            tracing::warn!(pod = %self.key(), error = %e, "writing the pod record");
+        }
+    }
+
+    async fn sync(&mut self) {
+        if self.record.net.is_none() {
+            let ip = self
+                .sh
+                .ipam
+                .lock()
+                .map_err(|_| ())
+                .and_then(|mut i| i.allocate().map_err(|_| ()));
+            let Ok(ip) = ip else {
+                self.problem = Some(("NetworkNotReady".into(), "no free pod address".into()));
+                return;
+            };
+            let net = PodNet::for_pod(&self.uid, ip);
+            if let Err(e) = net.create().await {
+                if let Ok(mut i) = self.sh.ipam.lock() {
+                    i.release(ip);
+                }
+                self.problem = Some(("NetworkNotReady".into(), e.to_string()));
+                return;
+            }
+            self.record.net = Some(net);
+            self.save_record();
+        }
+        self.write_hosts();
+        if self.volumes.is_none() {
+            match self.prepare_volumes().await {
+                Ok(v) => self.volumes = Some(v),
+                Err(msg) => {
+                    self.problem = Some(("CreateContainerConfigError".into(), msg));
+                    return;
+                }
+            }
+        }
+        self.problem = None;
+        let policy = self.restart_policy();
+        for i in 0..self.inits.len() {
+            let keep_going = policy != "Never";
+            reap(
+                &mut self.inits[i],
+                &mut self.record,
+                true,
+                keep_going,
+                &policy,
+            );
+        }
+        for i in 0..self.mains.len() {
+            reap(&mut self.mains[i], &mut self.record, false, true, &policy);
+        }
+        self.save_record();
+        for i in 0..self.inits.len() {
+            if self.inits[i].done {
+                if self.inits[i].last.as_ref().is_some_and(|t| t.code != 0) {
+                    // Failed for good (restartPolicy Never): the pod fails.
+                    return;
+                }
+                continue;
+            }
+            if self.inits[i].proc.is_none() {
+                self.try_start(true, i).await;
+            }
+            return;
+        }
+        for i in 0..self.mains.len() {
+            if self.mains[i].proc.is_none() && !self.mains[i].done {
+                self.try_start(false, i).await;
+            }
+        }
+        self.run_probes().await;
+    }
+
+    fn write_hosts(&mut self) {
+        let Some(ip) = self.pod_ip() else { return };
+        let table = self.services.borrow_and_update().clone();
+        let text = hosts::render(&self.ns, &self.hostname(), &ip, &table);
+        if text == self.hosts_text {
+            return;
+        }
+        let path = self.dir.hosts();
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, &text)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .is_ok()
+        {
+            self.hosts_text = text;
+        }
+    }
+
+    async fn prepare_volumes(&self) -> Result<BTreeMap<String, PathBuf>, String> {
+        let mut out = BTreeMap::new();
+        let volumes = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.volumes.clone())
+            .unwrap_or_default();
+        for v in volumes {
+            let dir = self.dir.volume(&v.name);
+            let token = v.projected.as_ref().is_some_and(|p| {
+                p.sources
+                    .iter()
+                    .flatten()
+                    .any(|s| s.service_account_token.is_some())
+            });
+            if token {
+                // No service-account tokens on this node (pods do not call the API); the
+                // volume is left out rather than mounted empty.
+                continue;
+            }
+            let path = if let Some(hp) = &v.host_path {
+                let p = PathBuf::from(&hp.path);
+                let kind = hp.type_.as_deref().unwrap_or("");
+                if !p.exists() && matches!(kind, "" | "DirectoryOrCreate") {
+                    std::fs::create_dir_all(&p)
+                        .map_err(|e| format!("hostPath {}: {e}", hp.path))?;
+                }
+                p
+            } else {
+                std::fs::create_dir_all(&dir).map_err(|e| format!("volume {}: {e}", v.name))?;
+                let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+                if let Some(cm) = &v.config_map {
+                    let data = self.config_map(&cm.name).await?;
+                    match data {
+                        Some(d) => files.extend(select(
+                            d,
+                            cm.items.as_ref().map(|i| {
+                                i.iter().map(|k| (k.key.clone(), k.path.clone())).collect()
+                            }),
+                        )),
+                        None if cm.optional.unwrap_or(false) => {}
+                        None => return Err(format!("configmap \"{}\" not found", cm.name)),
+                    }
+                }
+                if let Some(s) = &v.secret {
+                    let name = s.secret_name.clone().unwrap_or_default();
+                    match self.secret(&name).await? {
+                        Some(d) => files.extend(select(
+                            d,
+                            s.items.as_ref().map(|i| {
+                                i.iter().map(|k| (k.key.clone(), k.path.clone())).collect()
+                            }),
+                        )),
+                        None if s.optional.unwrap_or(false) => {}
+                        None => return Err(format!("secret \"{name}\" not found")),
+                    }
+                }
+                if let Some(p) = &v.projected {
+                    for src in p.sources.iter().flatten() {
+                        if let Some(cm) = &src.config_map
+                            && let Some(d) = self.config_map(&cm.name).await?
+                        {
+                            files.extend(select(
+                                d,
+                                cm.items.as_ref().map(|i| {
+                                    i.iter().map(|k| (k.key.clone(), k.path.clone())).collect()
+                                }),
+                            ));
+                        }
+                        if let Some(s) = &src.secret
+                            && let Some(d) = self.secret(&s.name).await?
+                        {
+                            files.extend(select(
+                                d,
+                                s.items.as_ref().map(|i| {
+                                    i.iter().map(|k| (k.key.clone(), k.path.clone())).collect()
+                                }),
+                            ));
+                        }
+                    }
+                }
+                for (rel, bytes) in files {
+                    let target = dir.join(&rel);
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| format!("volume {}: {e}", v.name))?;
+                    }
+                    std::fs::write(&target, bytes)
+                        .map_err(|e| format!("volume {}: {e}", v.name))?;
+                }
+                dir
+            };
+            out.insert(v.name.clone(), path);
+        }
+        Ok(out)
+    }
+
+    async fn config_map(&self, name: &str) -> Result<Option<BTreeMap<String, Vec<u8>>>, String> {
+        let api: Api<ConfigMap> = Api::namespaced(self.sh.client.clone(), &self.ns);
+        let cm = api
+            .get_opt(name)
+            .await
+            .map_err(|e| format!("configmap \"{name}\": {e}"))?;
+        Ok(cm.map(|cm| {
+            let mut out: BTreeMap<String, Vec<u8>> = cm
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes()))
+                .collect();
+            for (k, ByteString(v)) in cm.binary_data.unwrap_or_default() {
+                out.insert(k, v);
+            }
+            out
+        }))
+    }
+
+    async fn secret(&self, name: &str) -> Result<Option<BTreeMap<String, Vec<u8>>>, String> {
+        let api: Api<Secret> = Api::namespaced(self.sh.client.clone(), &self.ns);
+        let s = api
+            .get_opt(name)
+            .await
+            .map_err(|e| format!("secret \"{name}\": {e}"))?;
+        Ok(s.map(|s| {
+            let mut out: BTreeMap<String, Vec<u8>> = s
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, ByteString(v))| (k, v))
+                .collect();
+            for (k, v) in s.string_data.unwrap_or_default() {
+                out.insert(k, v.into_bytes());
+            }
+            out
+        }))
+    }
+
+    async fn refs(&self, c: &Container) -> Result<Refs, String> {
+        let mut refs = Refs::default();
+        let text = |m: BTreeMap<String, Vec<u8>>| -> BTreeMap<String, String> {
+            m.into_iter()
+                .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+                .collect()
+        };
+        let mut cms = Vec::new();
+        let mut secrets = Vec::new();
+        for f in c.env_from.iter().flatten() {
+            if let Some(r) = &f.config_map_ref {
+                cms.push(r.name.clone());
+            }
+            if let Some(r) = &f.secret_ref {
+                secrets.push(r.name.clone());
+            }
+        }
+        for e in c.env.iter().flatten() {
+            if let Some(from) = &e.value_from {
+                if let Some(r) = &from.config_map_key_ref {
+                    cms.push(r.name.clone());
+                }
+                if let Some(r) = &from.secret_key_ref {
+                    secrets.push(r.name.clone());
+                }
+            }
+        }
+        for name in cms {
+            if let Some(d) = self.config_map(&name).await? {
+                refs.config_maps.insert(name, text(d));
+            }
+        }
+        for name in secrets {
+            if let Some(d) = self.secret(&name).await? {
+                refs.secrets.insert(name, text(d));
+            }
+        }
+        Ok(refs)
+    }
+
+    async fn try_start(&mut self, init: bool, i: usize) {
+        let now = Instant::now();
+        let image = {
+            let c = if init { &self.inits[i] } else { &self.mains[i] };
+            if let Some(at) = c.restart_at
+                && now < at
+            {
+                return;
+            }
+            c.spec.image.clone().unwrap_or_default()
+        };
+        let (image_dir, entry) = match self.sh.images.poll(&image) {
+            PullState::Pulling => {
+                let c = self.ctr(init, i);
+                c.waiting = Some((
+                    "ContainerCreating".into(),
+                    format!("building local image {image}"),
+                ));
+                return;
+            }
+            PullState::Failed(msg) => {
+                let c = self.ctr(init, i);
+                let retry_after =
+                    Duration::from_secs(10u64.saturating_mul(1 << c.pull_failures.min(5)).min(300));
+                match c.pull_attempt {
+                    Some(at) if now.duration_since(at) < Duration::from_secs(2) => {}
+                    Some(at) if now.duration_since(at) < retry_after => {
+                        c.waiting = Some((
+                            "ImagePullBackOff".into(),
+                            format!("Back-off pulling image \"{image}\": {msg}"),
+                        ));
+                    }
+                    _ => {
+                        c.pull_failures += 1;
+                        c.pull_attempt = Some(now);
+                        c.waiting = Some(("ErrImagePull".into(), msg));
+                    }
+                }
+                return;
+            }
+            PullState::Ready(dir, entry) => (dir, entry),
+        };
+        let spec_c = if init {
+            self.inits[i].spec.clone()
+        } else {
+            self.mains[i].spec.clone()
+        };
+        let refs = match self.refs(&spec_c).await {
+            Ok(r) => r,
+            Err(msg) => {
+                self.ctr(init, i).waiting = Some(("CreateContainerConfigError".into(), msg));
+                return;
+            }
+        };
+        match self.launch(&spec_c, &image_dir, entry, &refs) {
+            Ok(proc) => {
+                let record = ProcessRecord {
+                    pid: proc.pid,
+                    start_ticks: proc.start_ticks,
+                    started_at: proc.started_at.to_string(),
+                };
+                self.record.processes.insert(spec_c.name.clone(), record);
+                self.save_record();
+                let c = self.ctr(init, i);
+                tracing::info!(container = %c.spec.name, pid = proc.pid, "started");
+                if c.ever_started {
+                    c.restarts += 1;
+                }
+                c.ever_started = true;
+                c.proc = Some(proc);
+                c.waiting = None;
+                c.restart_at = None;
+                c.ready = false;
+                c.started_ok = c.spec.startup_probe.is_none();
+                setup_probes(c);
+            }
+            Err(msg) => {
+                let c = self.ctr(init, i);
+                c.waiting = Some(("CreateContainerError".into(), msg));
+            }
+        }
+    }
+
+    fn ctr(&mut self, init: bool, i: usize) -> &mut Ctr {
+        if init {
+            &mut self.inits[i]
+        } else {
+            &mut self.mains[i]
+        }
+    }
+
+    fn launch(
+        &self,
+        c: &Container,
+        image_dir: &std::path::Path,
+        entry: Entry,
+        refs: &Refs,
+    ) -> Result<Proc, String> {
+        let net = self.record.net.clone().ok_or("no network yet")?;
+        let facts = PodFacts {
+            pod: &self.pod,
+            pod_ip: net.ip.to_string(),
+            host_ip: HOST_IP.into(),
+            node_name: &self.sh.node,
+        };
+        let user_env = spec::container_env(c, &facts, refs)?;
+        let cdir = self.dir.container(&c.name);
+        std::fs::create_dir_all(&cdir).map_err(|e| e.to_string())?;
+        let run = RunDirs::fresh(&cdir).map_err(|e| e.to_string())?;
+        let hostname = self.hostname();
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH".into(), launch::PATH.into()),
+            ("HOME".into(), "/root".into()),
+            ("HOSTNAME".into(), hostname.clone()),
+            ("LANG".into(), "C.UTF-8".into()),
+        ];
+        if entry == Entry::Flink {
+            env.push(("FLINK_HOME".into(), spec::FLINK_HOME.into()));
+            env.push((
+                "FLINK_CONF_DIR".into(),
+                run.conf.to_string_lossy().into_owned(),
+            ));
+        }
+        for (k, v) in &user_env {
+            env.retain(|(key, _)| key != k);
+            env.push((k.clone(), v.clone()));
+        }
+        let java = format!(
+            "-Djdk.net.hosts.file={} {JVM_FLAGS}",
+            self.dir.hosts().display()
+        );
+        match env.iter_mut().find(|(k, _)| k == "JAVA_TOOL_OPTIONS") {
+            Some((_, v)) => *v = format!("{v} {java}"),
+            None => env.push(("JAVA_TOOL_OPTIONS".into(), java)),
+        }
+        let volumes = self.volumes.clone().unwrap_or_default();
+        let mut mounts = Vec::new();
+        for m in c.volume_mounts.iter().flatten() {
+            let Some(src) = volumes.get(&m.name) else {
+                if self
+                    .pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.volumes.as_ref())
+                    .is_some_and(|vs| vs.iter().any(|v| v.name == m.name))
+                {
+                    // A service-account token volume, left out on purpose.
+                    continue;
+                }
+                return Err(format!("volume {} not found", m.name));
+            };
+            let mut source = src.clone();
+            if let Some(sub) = m.sub_path.as_ref().filter(|s| !s.is_empty()) {
+                source = source.join(spec::expand(sub, &user_env));
+                if !source.exists() {
+                    std::fs::create_dir_all(&source).map_err(|e| e.to_string())?;
+                }
+            }
+            mounts.push(Mount {
+                is_file: source.is_file(),
+                source,
+                target: m.mount_path.clone(),
+                read_only: m.read_only.unwrap_or(false),
+            });
+        }
+        let flink = (entry == Entry::Flink).then(|| FlinkRoot {
+            lower: image_dir.join("opt").join("flink"),
+            upper: run.upper.clone(),
+            work: run.work.clone(),
+            conf_dir: run.conf.clone(),
+        });
+        let default_wd = if entry == Entry::Flink {
+            spec::FLINK_HOME
+        } else {
+            "/"
+        };
+        let script = StartScript {
+            hostname,
+            flink,
+            tmp: run.tmp.clone(),
+            mounts,
+            working_dir: c.working_dir.clone().unwrap_or_else(|| default_wd.into()),
+        };
+        let argv = spec::argv(c, entry, &user_env);
+        launch::spawn(&net.netns, &cdir, &script, &argv, &env, self.notify.clone())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn run_probes(&mut self) {
+        let Some(ip) = self.pod_ip() else { return };
+        let grace = self.grace();
+        let now = Instant::now();
+        for c in self.mains.iter_mut() {
+            let Some(proc) = c.proc.clone() else { continue };
+            if c.killing {
+                continue;
+            }
+            let mut kill = false;
+            if !c.started_ok {
+                if let Some(p) = c.startup.as_mut()
+                    && p.due(now)
+                {
+                    let r = probe::check(&p.probe, &c.spec, &ip, proc.pid).await;
+                    p.record(r, Instant::now());
+                    if p.ok {
+                        c.started_ok = true;
+                    } else if p.failed() {
+                        kill = true;
+                    }
+                }
+            } else {
+                if let Some(p) = c.liveness.as_mut()
+                    && p.due(now)
+                {
+                    let r = probe::check(&p.probe, &c.spec, &ip, proc.pid).await;
+                    p.record(r, Instant::now());
+                    if p.failed() {
+                        kill = true;
+                    }
+                }
+                match c.readiness.as_mut() {
+                    Some(p) => {
+                        if p.due(now) {
+                            let r = probe::check(&p.probe, &c.spec, &ip, proc.pid).await;
+                            p.record(r, Instant::now());
+                        }
+                        c.ready = p.ok;
+                    }
+                    None => c.ready = true,
+                }
+            }
+            if kill {
+                tracing::info!(container = %c.spec.name, "probe failed: restarting");
+                c.killing = true;
+                c.ready = false;
+                tokio::spawn(async move { launch::terminate(&proc, grace).await });
+            }
+        }
+    }
+
+    fn grace(&self) -> Duration {
+        let secs = self
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds)
+            .unwrap_or(30)
+            .max(0) as u64;
+        Duration::from_secs(secs)
+    }
+
+    async fn stop_all(&mut self, grace: Duration) {
+        let procs: Vec<Proc> = self
+            .inits
+            .iter()
+            .chain(self.mains.iter())
+            .filter_map(|c| c.proc.clone())
+            .collect();
+        futures::future::join_all(procs.iter().map(|p| launch::terminate(p, grace))).await;
+        // Anything else left in the pod's network namespace (probes, forks) goes too.
+        if let Some(net) = &self.record.net {
+            for pid in crate::daemon::net::pids_in(&net.netns) {
+                crate::daemon::cmd::signal_group(pid, "KILL");
+            }
+        }
+    }
+
+    async fn teardown(&mut self, delete_object: bool) {
+        if let Some(net) = self.record.net.take() {
+            if let Err(e) = net.delete().await {
+                tracing::warn!(pod = %self.key(), error = %e, "removing the pod network");
+            }
+            if let Ok(mut i) = self.sh.ipam.lock() {
+                i.release(net.ip);
+            }
+        }
+        if let Ok(mut idx) = self.sh.index.write() {
+            idx.remove(&(self.ns.clone(), self.name.clone()));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir.dir);
+        if delete_object {
+            let api: Api<Pod> = Api::namespaced(self.sh.client.clone(), &self.ns);
+            let dp = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions {
+                    uid: Some(self.uid.clone()),
+                    resource_version: None,
+                }),
+                ..DeleteParams::default()
+            };
+            match api.delete(&self.name, &dp).await {
+                Ok(_) => tracing::info!(pod = %self.key(), "deleted"),
+                Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => {}
+                Err(e) => tracing::warn!(pod = %self.key(), error = %e, "deleting the pod"),
+            }
+        }
+    }
+
+    fn condition(
+        &mut self,
+        kind: &str,
+        ok: bool,
+        reason: Option<&str>,
+        message: Option<String>,
+    ) -> PodCondition {
+        let status = if ok { "True" } else { "False" }.to_string();
+        let entry = self
+            .transitions
+            .entry(kind.to_string())
+            .or_insert_with(|| (status.clone(), Timestamp::now()));
+        if entry.0 != status {
+            *entry = (status.clone(), Timestamp::now());
+        }
+        PodCondition {
+            type_: kind.to_string(),
+            status,
+            last_transition_time: Some(Time(entry.1)),
+            reason: reason.map(str::to_string),
+            message,
+            ..PodCondition::default()
+        }
+    }
+
+    fn build_status(&mut self) -> PodStatus {
+        let inits_done = self
+            .inits
+            .iter()
+            .all(|c| c.done && c.last.as_ref().is_none_or(|t| t.code == 0));
+        let init_failed = self
+            .inits
+            .iter()
+            .any(|c| c.done && c.last.as_ref().is_some_and(|t| t.code != 0));
+        let mains_done = !self.mains.is_empty() && self.mains.iter().all(|c| c.done);
+        let phase = if init_failed {
+            "Failed"
+        } else if mains_done {
+            if self
+                .mains
+                .iter()
+                .all(|c| c.last.as_ref().is_some_and(|t| t.code == 0))
+            {
+                "Succeeded"
+            } else {
+                "Failed"
+            }
+        } else if inits_done
+            && self
+                .mains
+                .iter()
+                .any(|c| c.proc.is_some() || c.ever_started)
+        {
+            "Running"
+        } else {
+            "Pending"
+        };
+        let unready: Vec<String> = self
+            .mains
+            .iter()
+            .filter(|c| !c.ready)
+            .map(|c| c.name().to_string())
+            .collect();
+        let all_ready = unready.is_empty();
+        let not_ready_msg = (!all_ready)
+            .then(|| format!("containers with unready status: [{}]", unready.join(" ")));
+        let uninit: Vec<String> = self
+            .inits
+            .iter()
+            .filter(|c| !c.done)
+            .map(|c| c.name().to_string())
+            .collect();
+        let mut conditions = vec![
+            self.condition(
+                "PodReadyToStartContainers",
+                self.record.net.is_some(),
+                None,
+                None,
+            ),
+            self.condition(
+                "Initialized",
+                uninit.is_empty(),
+                (!uninit.is_empty()).then_some("ContainersNotInitialized"),
+                (!uninit.is_empty())
+                    .then(|| format!("containers with incomplete status: [{}]", uninit.join(" "))),
+            ),
+            self.condition(
+                "Ready",
+                all_ready && phase == "Running",
+                (!all_ready).then_some("ContainersNotReady"),
+                not_ready_msg.clone(),
+            ),
+            self.condition(
+                "ContainersReady",
+                all_ready && phase == "Running",
+                (!all_ready).then_some("ContainersNotReady"),
+                not_ready_msg,
+            ),
+        ];
+        conditions.push(self.condition("PodScheduled", true, None, None));
+        let ip = self.pod_ip();
+        let initializing = !inits_done;
+        let image_of = |c: &Ctr| c.spec.image.clone().unwrap_or_default();
+        let status_for = |c: &Ctr, is_init: bool| -> ContainerStatus {
+            let term = |t: &Term| ContainerState {
+                terminated: Some(ContainerStateTerminated {
+                    exit_code: t.code,
+                    reason: Some(t.reason.clone()),
+                    started_at: Some(Time(t.started)),
+                    finished_at: Some(Time(t.finished)),
+                    ..ContainerStateTerminated::default()
+                }),
+                ..ContainerState::default()
+            };
+            let waiting = |reason: &str, message: Option<String>| ContainerState {
+                waiting: Some(ContainerStateWaiting {
+                    reason: Some(reason.to_string()),
+                    message,
+                }),
+                ..ContainerState::default()
+            };
+            let (state, last) = if let Some(p) = &c.proc {
+                (
+                    ContainerState {
+                        running: Some(ContainerStateRunning {
+                            started_at: Some(Time(p.started_at)),
+                        }),
+                        ..ContainerState::default()
+                    },
+                    c.last.as_ref().map(term),
+                )
+            } else if c.done {
+                (c.last.as_ref().map(term).unwrap_or_default(), None)
+            } else if c.restart_at.is_some_and(|at| at > Instant::now()) {
+                (
+                    waiting(
+                        "CrashLoopBackOff",
+                        Some(format!(
+                            "back-off {}s restarting failed container={} pod={}_{}({})",
+                            c.delay.as_secs(),
+                            c.spec.name,
+                            self.name,
+                            self.ns,
+                            self.uid
+                        )),
+                    ),
+                    c.last.as_ref().map(term),
+                )
+            } else if let Some((reason, message)) = &c.waiting {
+                (
+                    waiting(reason, Some(message.clone())),
+                    c.last.as_ref().map(term),
+                )
+            } else if !is_init && initializing {
+                (waiting("PodInitializing", None), c.last.as_ref().map(term))
+            } else {
+                (
+                    waiting("ContainerCreating", None),
+                    c.last.as_ref().map(term),
+                )
+            };
+            ContainerStatus {
+                name: c.spec.name.clone(),
+                image: image_of(c),
+                image_id: format!("local-node://{}", image_of(c)),
+                container_id: c.proc.as_ref().map(|p| format!("local-node://{}", p.pid)),
+                ready: if is_init {
+                    c.done
+                } else {
+                    c.ready && c.proc.is_some()
+                },
+                restart_count: c.restarts,
+                started: Some(c.proc.is_some() && c.started_ok),
+                state: Some(state),
+                last_state: Some(last.unwrap_or_default()),
+                ..ContainerStatus::default()
+            }
+        };
+        let inits: Vec<ContainerStatus> = self.inits.iter().map(|c| status_for(c, true)).collect();
+        let mains: Vec<ContainerStatus> = self.mains.iter().map(|c| status_for(c, false)).collect();
+        PodStatus {
+            phase: Some(phase.to_string()),
+            conditions: Some(conditions),
+            host_ip: Some(HOST_IP.into()),
+            host_ips: Some(vec![HostIP { ip: HOST_IP.into() }]),
+            pod_ip: ip.clone(),
+            pod_ips: ip.map(|ip| vec![PodIP { ip }]),
+            start_time: Some(Time(self.start_time)),
+            init_container_statuses: (!inits.is_empty()).then_some(inits),
+            container_statuses: Some(mains),
+            ..PodStatus::default()
+        }
+    }
+
+    async fn publish(&mut self) {
+        let mut status = self.build_status();
+        if let Some((reason, message)) = &self.problem {
+            // Surface pod-level setup problems on every container that waits for them.
+            for s in status.container_statuses.iter_mut().flatten() {
+                if s.state.as_ref().is_some_and(|st| st.waiting.is_some()) {
+                    s.state = Some(ContainerState {
+                        waiting: Some(ContainerStateWaiting {
+                            reason: Some(reason.clone()),
+                            message: Some(message.clone()),
+                        }),
+                        ..ContainerState::default()
+                    });
+                }
+            }
+        }
+        let Ok(body) = serde_json::to_value(serde_json::json!({ "status": status })) else {
+            return;
+        };
+        if self.last_sent.as_ref() == Some(&body) {
+            return;
+        }
+        let api: Api<Pod> = Api::namespaced(self.sh.client.clone(), &self.ns);
+        match api
+            .patch_status(&self.name, &PatchParams::default(), &Patch::Merge(&body))
+            .await
+        {
+            Ok(_) => self.last_sent = Some(body),
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => tracing::warn!(pod = %self.key(), error = %e, "patching pod status"),
+        }
+    }
+}
+
+/// Picks the files of a ConfigMap/Secret volume: all keys, or the listed `items` at their
+/// paths.
+fn select(
+    data: BTreeMap<String, Vec<u8>>,
+    items: Option<Vec<(String, String)>>,
+) -> Vec<(String, Vec<u8>)> {
+    match items {
+        None => data.into_iter().collect(),
+        Some(items) => items
+            .into_iter()
+            .filter_map(|(key, path)| data.get(&key).map(|v| (path, v.clone())))
+            .collect(),
+    }
+}
+
+fn setup_probes(c: &mut Ctr) {
+    let started = c
+        .proc
+        .as_ref()
+        .map(|p| p.started)
+        .unwrap_or_else(Instant::now);
+    c.readiness = c
+        .spec
+        .readiness_probe
+        .as_ref()
+        .map(|p| ProbeState::new(p, started));
+    c.liveness = c
+        .spec
+        .liveness_probe
+        .as_ref()
+        .map(|p| ProbeState::new(p, started));
+    c.startup = c
+        .spec
+        .startup_probe
+        .as_ref()
+        .map(|p| ProbeState::new(p, started));
+    c.killing = false;
+}
+
+/// Notes an ended process: its termination, and whether and when it starts again.
+fn reap(c: &mut Ctr, record: &mut PodRecord, is_init: bool, may_restart: bool, policy: &str) {
+    let Some(proc) = &c.proc else { return };
+    let Some(code) = proc.exited() else { return };
+    let now = Timestamp::now();
+    let (code, reason) = match code {
+        UNKNOWN_EXIT => (137, "ContainerStatusUnknown".to_string()),
+        0 => (0, "Completed".to_string()),
+        n => (n, "Error".to_string()),
+    };
+    tracing::info!(container = %c.spec.name, code, "exited");
+    let ran_for = proc.started.elapsed();
+    c.last = Some(Term {
+        code,
+        reason,
+        started: proc.started_at,
+        finished: now,
+    });
+    c.proc = None;
+    c.ready = false;
+    c.killing = false;
+    c.readiness = None;
+    c.liveness = None;
+    c.startup = None;
+    record.processes.remove(&c.spec.name);
+    let restart = if is_init {
+        code != 0 && may_restart
+    } else {
+        match policy {
+            "Never" => false,
+            "OnFailure" => code != 0,
+            _ => true,
+        }
+    };
+    if is_init && code == 0 {
+        c.done = true;
+        return;
+    }
+    if !restart {
+        c.done = true;
+        return;
+    }
+    // Back-off as the kubelet's: the first restart is immediate, then 10 s doubling to
+    // 5 min, reset once a run lasted 10 minutes.
+    if ran_for > Duration::from_secs(600) {
+        c.backoff = Duration::ZERO;
+    }
+    c.delay = c.backoff;
+    c.restart_at = Some(Instant::now() + c.backoff);
+    c.backoff = if c.backoff.is_zero() {
+        FIRST_BACKOFF
+    } else {
+        (c.backoff * 2).min(MAX_BACKOFF)
+    };
+}
