@@ -36,7 +36,9 @@ mod ids;
 mod machine;
 mod observation;
 mod project;
+mod resource;
 mod rules;
+pub mod session_job;
 mod settings;
 mod validate;
 
@@ -45,13 +47,13 @@ use flink_crd::status::{FlinkDeploymentStatus, MachineState};
 use k8s_openapi::jiff::Timestamp;
 
 pub use action::{Action, Decision, EventKind, RestoreKind, RestorePoint, SpecSource};
-pub use ids::{job_id, spec_hash, trigger_id};
+pub use ids::{job_id, session_job_hash, spec_hash, trigger_id};
 pub use observation::{
     ClusterObservation, CompletedSnapshot, Component, FlinkJobState, JobFacts, JobObservation,
     Observation, PodFailure, TriggerObservation, TriggerStatus,
 };
 pub use settings::{Settings, parse_duration};
-pub use validate::{ValidationError, validate};
+pub use validate::{ValidationError, validate, validate_session_job};
 
 /// The flat configuration keys [`Settings`] reads.
 pub mod keys {
@@ -100,14 +102,33 @@ pub(crate) fn step_traced(
     obs: &Observation,
     now: Timestamp,
 ) -> (Decision, Vec<(MachineState, MachineState)>) {
-    let mut ctx = rules::Ctx::new(spec, status, obs, now);
-    ctx.prelude(validate(spec, &obs.settings));
+    let errors = validate(spec, &obs.settings);
+    decide(
+        resource::Resource::Deployment(spec),
+        status.clone(),
+        obs,
+        now,
+        errors,
+    )
+}
+
+/// One step of the machine for either kind of resource, on a working copy of its status.
+pub(crate) fn decide(
+    res: resource::Resource<'_>,
+    status: FlinkDeploymentStatus,
+    obs: &Observation,
+    now: Timestamp,
+    errors: Vec<ValidationError>,
+) -> (Decision, Vec<(MachineState, MachineState)>) {
+    let waiting_before = status.machine.waiting_for.clone();
+    let mut ctx = rules::Ctx::new(res, status, obs, now);
+    ctx.prelude(errors);
     let state = match ctx.st.machine.state {
         Some(s) => s,
         None => ctx.first_sight(),
     };
     machine::run(state, &mut ctx, obs);
-    if ctx.st.machine.waiting_for != status.machine.waiting_for {
+    if ctx.st.machine.waiting_for != waiting_before {
         ctx.st.machine.waiting_since = ctx
             .st
             .machine

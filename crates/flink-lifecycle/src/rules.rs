@@ -8,7 +8,7 @@ use flink_crd::status::{
     ReconciliationState, RestoreKind, RestorePlan, RestorePoint, RetryState, Savepoint,
     SnapshotFormatType, SnapshotTriggerType, SpecSource, StopMethod,
 };
-use flink_crd::{DeleteMode, FlinkDeploymentSpec, JobSpec, JobState, UpgradeMode};
+use flink_crd::{DeleteMode, JobSpec, JobState, UpgradeMode};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use statig::prelude::*;
@@ -17,6 +17,10 @@ use crate::action::{Action, EventKind};
 use crate::ids;
 use crate::machine::{State, go, job_in, secs_between};
 use crate::observation::{FlinkJobState, JobFacts, JobObservation, Observation, TriggerStatus};
+use crate::resource::Resource;
+use crate::session_job::SessionCluster;
+
+mod session;
 
 /// Poll interval while something is in progress.
 const POLL_SECS: u64 = 5;
@@ -40,7 +44,7 @@ pub(crate) struct Taken {
 
 /// The working context of one step.
 pub(crate) struct Ctx<'a> {
-    pub spec: &'a FlinkDeploymentSpec,
+    pub res: Resource<'a>,
     pub obs: &'a Observation,
     pub now: Timestamp,
     pub st: FlinkDeploymentStatus,
@@ -88,16 +92,16 @@ fn kind_word(kind: RestoreKind) -> &'static str {
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(
-        spec: &'a FlinkDeploymentSpec,
-        status: &FlinkDeploymentStatus,
+        res: Resource<'a>,
+        status: FlinkDeploymentStatus,
         obs: &'a Observation,
         now: Timestamp,
     ) -> Self {
         Self {
-            spec,
+            res,
             obs,
             now,
-            st: status.clone(),
+            st: status,
             actions: Vec::new(),
             requeue: u64::MAX,
             transitioned: false,
@@ -108,16 +112,22 @@ impl<'a> Ctx<'a> {
 
     // ----- small helpers -----
 
-    fn job(&self) -> Option<&'a JobSpec> {
-        self.spec.job.as_ref()
+    pub(crate) fn job(&self) -> Option<&'a JobSpec> {
+        self.res.job()
     }
 
-    fn is_app(&self) -> bool {
-        self.spec.job.is_some()
+    /// The resource has a job (an application cluster or a session job).
+    pub(crate) fn is_app(&self) -> bool {
+        self.res.job().is_some()
     }
 
-    fn upgrade_mode(&self) -> UpgradeMode {
-        self.job().map(|j| j.upgrade_mode).unwrap_or_default()
+    /// The upgrade mode in force. A session job's `last-state` acts as `savepoint`: without
+    /// a cluster of its own there are no HA metadata to resume from, as in Apache's operator.
+    pub(crate) fn upgrade_mode(&self) -> UpgradeMode {
+        match self.job().map(|j| j.upgrade_mode).unwrap_or_default() {
+            UpgradeMode::LastState if self.res.session().is_some() => UpgradeMode::Savepoint,
+            mode => mode,
+        }
     }
 
     fn stateful(&self) -> bool {
@@ -244,7 +254,7 @@ impl<'a> Ctx<'a> {
         let generation = self.obs.generation;
         if self.st.machine.generation != Some(generation) || self.st.machine.spec_hash.is_none() {
             self.st.machine.generation = Some(generation);
-            self.st.machine.spec_hash = Some(ids::spec_hash(self.spec));
+            self.st.machine.spec_hash = Some(self.res.spec_hash());
         }
         self.st.observed_generation = Some(generation);
         if !errors.is_empty() {
@@ -295,7 +305,7 @@ impl<'a> Ctx<'a> {
         let handled = flink_crd::status::HandledNonces {
             savepoint: self.job().and_then(|j| j.savepoint_trigger_nonce),
             checkpoint: self.job().and_then(|j| j.checkpoint_trigger_nonce),
-            restart: self.spec.restart_nonce,
+            restart: self.res.restart_nonce(),
             savepoint_redeploy: self.job().and_then(|j| j.savepoint_redeploy_nonce),
         };
         self.st.machine.handled_nonces = handled;
@@ -394,15 +404,21 @@ impl<'a> Ctx<'a> {
             if in_operation && let Some(op) = self.st.machine.operation.as_mut() {
                 // Keep the stop in flight (a stop-with-savepoint is what a delete wants too).
                 op.kind = OperationKind::Delete;
-                self.event(EventKind::Normal, "Deleting", "resource deleted during an operation: finishing its stop, then deleting the cluster".into());
+                let msg = format!(
+                    "resource deleted during an operation: finishing its stop, then {}",
+                    self.teardown_words()
+                );
+                self.event(EventKind::Normal, "Deleting", msg);
                 self.requeue(1);
                 return Handled;
             }
             self.event(
                 EventKind::Normal,
                 "Deleting",
-                "resource deleted: stopping the job per deleteMode, then deleting the cluster"
-                    .into(),
+                format!(
+                    "resource deleted: stopping the job per deleteMode, then {}",
+                    self.teardown_words()
+                ),
             );
             return self.start_operation(OperationKind::Delete);
         }
@@ -410,6 +426,15 @@ impl<'a> Ctx<'a> {
             return self.fail(msg);
         }
         Super
+    }
+
+    /// What TearingDown does, in words.
+    fn teardown_words(&self) -> &'static str {
+        if self.res.session().is_some() {
+            "releasing the finalizer"
+        } else {
+            "deleting the cluster"
+        }
     }
 
     fn fail(&mut self, message: String) -> Outcome<State> {
@@ -432,7 +457,9 @@ impl<'a> Ctx<'a> {
                 Some(DeleteMode::Savepoint) if self.obs.settings.savepoint_dir.is_some() => {
                     StopMethod::Savepoint
                 }
-                Some(DeleteMode::None) => StopMethod::None,
+                // A session job has no cluster of its own whose deletion would end it: it is
+                // cancelled rather than left running without an owner.
+                Some(DeleteMode::None) if self.res.session().is_none() => StopMethod::None,
                 _ => StopMethod::Cancel,
             },
             OperationKind::Rollback => StopMethod::Cancel,
@@ -516,7 +543,7 @@ impl<'a> Ctx<'a> {
                 self.job().and_then(|j| j.savepoint_redeploy_nonce);
         }
         if kind == OperationKind::Restart {
-            self.st.machine.handled_nonces.restart = self.spec.restart_nonce;
+            self.st.machine.handled_nonces.restart = self.res.restart_nonce();
         }
         if matches!(kind, OperationKind::Upgrade | OperationKind::Restart)
             && stop != StopMethod::Savepoint
@@ -556,7 +583,7 @@ impl<'a> Ctx<'a> {
         rs.reconciliation_timestamp = millis(self.now);
         match source {
             SpecSource::Desired => {
-                rs.last_reconciled_spec = serde_json::to_string(self.spec).ok();
+                rs.last_reconciled_spec = self.res.spec_json();
                 rs.state = if op.as_ref().map(|o| o.kind) == Some(OperationKind::Upgrade) {
                     ReconciliationState::Upgrading
                 } else {
@@ -580,16 +607,21 @@ impl<'a> Ctx<'a> {
             Some(id) => format!("job {} from {}", short(&id), describe(restore.as_ref())),
             None => "session cluster".into(),
         };
-        self.event(
-            EventKind::Normal,
-            "Deploying",
-            format!("deploying spec {target}: {what}"),
-        );
+        let message = match self.res.session() {
+            Some((spec, _)) => format!(
+                "submitting spec {target} to session cluster {}: {what}",
+                spec.deployment_name
+            ),
+            None => format!("deploying spec {target}: {what}"),
+        };
+        self.event(EventKind::Normal, "Deploying", message);
     }
 
-    // ----- states -----
-
-    pub(crate) fn deploying(&mut self) -> Outcome<State> {
+    /// Deploying's bookkeeping, before anything is applied or submitted: a spec change before
+    /// the job ever ran retargets the deployment (the restore plan is unchanged); a resource
+    /// never deployed (Failed by validation, fixed on a new generation) deploys now. Returns
+    /// the spec source of the deployment.
+    fn retarget(&mut self) -> SpecSource {
         let source = self
             .st
             .machine
@@ -597,20 +629,28 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .map(|o| o.source)
             .unwrap_or_default();
-        // A spec change before the job ever ran: retarget (the restore plan is unchanged).
+        let desired = self.desired_hash();
         if source == SpecSource::Desired
-            && self.st.machine.deployed_spec_hash.as_deref() != Some(self.desired_hash().as_str())
-            && self.st.machine.rejected_spec_hash.as_deref() != Some(self.desired_hash().as_str())
+            && self.st.machine.deployed_spec_hash.as_deref() != Some(desired.as_str())
+            && self.st.machine.rejected_spec_hash.as_deref() != Some(desired.as_str())
             && self.st.machine.deploy_count > 0
         {
-            self.st.machine.deployed_spec_hash = Some(self.desired_hash());
-            self.st.reconciliation_status.last_reconciled_spec =
-                serde_json::to_string(self.spec).ok();
+            self.st.machine.deployed_spec_hash = Some(desired);
+            self.st.reconciliation_status.last_reconciled_spec = self.res.spec_json();
         }
         if self.st.machine.deploy_count == 0 {
-            // Only reached from Failed-by-validation fixed on a new generation: deploy now.
             self.begin_deploy();
         }
+        source
+    }
+
+    // ----- states -----
+
+    pub(crate) fn deploying(&mut self) -> Outcome<State> {
+        if self.res.session().is_some() {
+            return self.submitting();
+        }
+        let source = self.retarget();
         let target = self
             .st
             .machine
@@ -647,24 +687,8 @@ impl<'a> Ctx<'a> {
             if cluster.ready() && cluster.spec_hash.as_deref() == Some(target.as_str()) {
                 return self.deployed();
             }
-        } else if let Some(f) = self.facts() {
-            match f.state {
-                FlinkJobState::Running => return self.deployed(),
-                FlinkJobState::Failed => {
-                    let why = f
-                        .failure
-                        .clone()
-                        .unwrap_or_else(|| "no cause reported".into());
-                    return self.deploy_failed(format!("job failed while starting: {why}"));
-                }
-                _ if f.restarts > self.obs.settings.upgrade_max_restarts => {
-                    return self.deploy_failed(format!(
-                        "job restarted {} times while starting",
-                        f.restarts
-                    ));
-                }
-                _ => {}
-            }
+        } else if let Some(verdict) = self.start_verdict(&[FlinkJobState::Running]) {
+            return verdict;
         }
         if self.past_deadline() {
             let waited = self.waited_secs();
@@ -676,6 +700,26 @@ impl<'a> Ctx<'a> {
         };
         self.wait(what, START_POLL_SECS);
         Handled
+    }
+
+    /// A starting job's verdict: Running once Flink reports one of the `started` states,
+    /// a failed deployment if it FAILED or restarted too often; `None` while it still starts.
+    fn start_verdict(&mut self, started: &[FlinkJobState]) -> Option<Outcome<State>> {
+        let f = self.facts()?;
+        if started.contains(&f.state) {
+            return Some(self.deployed());
+        }
+        let why = match f.state {
+            FlinkJobState::Failed => format!(
+                "job failed while starting: {}",
+                f.failure.as_deref().unwrap_or("no cause reported")
+            ),
+            _ if f.restarts > self.obs.settings.upgrade_max_restarts => {
+                format!("job restarted {} times while starting", f.restarts)
+            }
+            _ => return None,
+        };
+        Some(self.deploy_failed(why))
     }
 
     /// Before a JobManager is (re)created for a stateful job: if a savepoint or checkpoint
@@ -756,7 +800,9 @@ impl<'a> Ctx<'a> {
 
     fn can_roll_back(&self) -> bool {
         let ms = &self.st.machine;
-        self.obs.settings.rollback_enabled
+        // Session jobs are not rolled back (yet): they are resubmitted or fail.
+        self.res.session().is_none()
+            && self.obs.settings.rollback_enabled
             && ms.stable_spec_hash.is_some()
             && ms.stable_spec_hash != ms.deployed_spec_hash
             && self.st.reconciliation_status.last_stable_spec.is_some()
@@ -845,7 +891,12 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn running(&mut self) -> Outcome<State> {
-        if !self.obs.cluster.exists {
+        if let Some((_, cluster)) = self.res.session()
+            && cluster != SessionCluster::Ready
+        {
+            return self.session_cluster_unavailable(cluster);
+        }
+        if self.res.session().is_none() && !self.obs.cluster.exists {
             return self.job_failed("the cluster's resources are gone".into());
         }
         if let Some(baseline) = self.st.machine.job_manager_restarts
@@ -1015,11 +1066,16 @@ impl<'a> Ctx<'a> {
                 self.st.reconciliation_status.last_stable_spec =
                     self.st.reconciliation_status.last_reconciled_spec.clone();
                 self.st.reconciliation_status.state = ReconciliationState::Deployed;
+                let role = if self.res.session().is_some() {
+                    "the last stable spec"
+                } else {
+                    "the rollback target"
+                };
                 self.event(
                     EventKind::Normal,
                     "Stable",
                     format!(
-                        "spec {} ran {ran}s without trouble: now the rollback target",
+                        "spec {} ran {ran}s without trouble: now {role}",
                         self.st
                             .machine
                             .deployed_spec_hash
@@ -1039,7 +1095,11 @@ impl<'a> Ctx<'a> {
             self.event(
                 EventKind::Normal,
                 "Suspending",
-                "job.state is suspended: stopping the job and deleting the cluster".into(),
+                if self.res.session().is_some() {
+                    "job.state is suspended: stopping the job".into()
+                } else {
+                    "job.state is suspended: stopping the job and deleting the cluster".into()
+                },
             );
             return self.start_operation(OperationKind::Suspend);
         }
@@ -1078,7 +1138,7 @@ impl<'a> Ctx<'a> {
             );
             return self.start_operation(OperationKind::Upgrade);
         }
-        if let Some(n) = self.spec.restart_nonce
+        if let Some(n) = self.res.restart_nonce()
             && Some(n) != self.st.machine.handled_nonces.restart
         {
             self.event(
@@ -1515,6 +1575,9 @@ impl<'a> Ctx<'a> {
             // The plan the next start (or resume) uses is in status before the cluster goes.
             self.refresh_restore_plan();
         }
+        if self.res.session().is_some() {
+            return self.session_teardown(kind);
+        }
         if self.obs.cluster.exists {
             if self.past_deadline() {
                 let waited = self.waited_secs();
@@ -1528,6 +1591,30 @@ impl<'a> Ctx<'a> {
             self.wait("the cluster's resources to be deleted".into(), POLL_SECS);
             return Handled;
         }
+        self.torn_down(kind)
+    }
+
+    /// An upgrade, suspend or restart that began without stopping the job (it was not
+    /// running then) sees our stateful job RUNNING again during the teardown: start the
+    /// operation over, so the job is stopped the way its upgradeMode says (stop-with-savepoint,
+    /// or last-state's cancel after its newest checkpoint) instead of being killed with it.
+    /// Recoveries and deletes keep their course. Session jobs only: a FlinkDeployment's
+    /// teardown deleted the cluster in the step it began, so its job is going anyway.
+    fn replan_if_running(&self, kind: OperationKind) -> bool {
+        let stop = self.st.machine.operation.as_ref().and_then(|o| o.stop);
+        matches!(
+            kind,
+            OperationKind::Upgrade | OperationKind::Suspend | OperationKind::Restart
+        ) && stop == Some(StopMethod::None)
+            && self.stateful()
+            && self
+                .facts()
+                .is_some_and(|f| f.state == FlinkJobState::Running && f.tasks_running)
+            && self.stop_method(kind) != StopMethod::None
+    }
+
+    /// The job and (for a FlinkDeployment) its cluster are gone: finish the operation.
+    pub(crate) fn torn_down(&mut self, kind: OperationKind) -> Outcome<State> {
         match kind {
             OperationKind::Delete => self.finish_delete(),
             OperationKind::Suspend => {
@@ -1558,11 +1645,12 @@ impl<'a> Ctx<'a> {
     fn finish_delete(&mut self) -> Outcome<State> {
         self.st.machine.operation = None;
         // The Deleted state's handler (run in this same step) releases the finalizer.
-        self.event(
-            EventKind::Normal,
-            "Deleted",
-            "cluster deleted; releasing the finalizer".into(),
-        );
+        let what = if self.res.session().is_some() {
+            "job stopped; releasing the finalizer"
+        } else {
+            "cluster deleted; releasing the finalizer"
+        };
+        self.event(EventKind::Normal, "Deleted", what.into());
         go(MachineState::Deleted)
     }
 
@@ -1589,7 +1677,9 @@ impl<'a> Ctx<'a> {
             self.begin_deploy();
             return go(MachineState::Deploying);
         }
-        if self.obs.cluster.exists {
+        if self.res.session().is_some() {
+            self.cancel_leftover_job();
+        } else if self.obs.cluster.exists {
             // Left over from before the suspend (or re-created by hand): remove it. Only while
             // staying suspended: an operation started above stops a leftover job first.
             self.refresh_restore_plan();

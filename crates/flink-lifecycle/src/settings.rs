@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use flink_crd::FlinkDeploymentSpec;
+use flink_crd::{FlinkConfiguration, FlinkDeploymentSpec, FlinkSessionJobSpec};
 use serde::{Deserialize, Serialize};
 
 /// Flink keys of the savepoint directory, newest first (2.x, then the deprecated 1.x names).
@@ -109,6 +109,23 @@ impl Settings {
         Self::from_flat(&merged)
     }
 
+    /// Resolves the settings of a session job: its own `flinkConfiguration` over its session
+    /// cluster's (`cluster`, the FlinkDeployment named by `deploymentName`, when it exists),
+    /// over the operator's `defaults`, over the built-in defaults. The savepoint directory is
+    /// usually the session cluster's.
+    pub fn resolve_session_job(
+        spec: &FlinkSessionJobSpec,
+        cluster: Option<&FlinkDeploymentSpec>,
+        defaults: &BTreeMap<String, String>,
+    ) -> Self {
+        let mut merged = defaults.clone();
+        if let Some(c) = cluster {
+            merged.extend(c.flink_configuration.flatten());
+        }
+        merged.extend(spec.flink_configuration.flatten());
+        Self::from_flat(&merged)
+    }
+
     /// Resolves settings from one flat `key: value` map.
     pub fn from_flat(conf: &BTreeMap<String, String>) -> Self {
         let mut s = Self::default();
@@ -168,6 +185,14 @@ impl Settings {
         s.invalid = invalid;
         s
     }
+}
+
+/// A job's own Flink configuration as submitted: flat keys without the operator's
+/// `kubernetes.operator.*` settings.
+pub(crate) fn job_configuration(conf: &FlinkConfiguration) -> BTreeMap<String, String> {
+    let mut flat = conf.flatten();
+    flat.retain(|k, _| !k.starts_with("kubernetes.operator."));
+    flat
 }
 
 /// Parses a Flink duration: `30 s`, `5min`, `1h`, `500ms`, `2 d`; a bare number is

@@ -5,7 +5,8 @@
 //! machine waits for the next spec change: never a crash loop.
 
 use flink_crd::{
-    DeleteMode, DeploymentStrategy, FlinkDeploymentSpec, KubernetesDeploymentMode, UpgradeMode,
+    DeleteMode, DeploymentStrategy, FlinkDeploymentSpec, FlinkSessionJobSpec, JobSpec,
+    KubernetesDeploymentMode, UpgradeMode,
 };
 
 use crate::Settings;
@@ -44,12 +45,52 @@ pub fn validate(spec: &FlinkDeploymentSpec, settings: &Settings) -> Vec<Validati
                 .into(),
         ));
     }
+    invalid_settings(settings, &mut errors);
+    if let Some(job) = &spec.job {
+        validate_job(job, settings, false, &mut errors);
+    }
+    errors
+}
+
+/// Checks a FlinkSessionJob's `spec` against the rules that need the effective `settings`
+/// (see [`crate::Settings::resolve_session_job`]). Empty means valid.
+pub fn validate_session_job(
+    spec: &FlinkSessionJobSpec,
+    settings: &Settings,
+) -> Vec<ValidationError> {
+    let mut errors = Vec::new();
+    invalid_settings(settings, &mut errors);
+    match spec.job.jar_uri.as_deref() {
+        None => errors.push(err(
+            "spec.job.jarURI",
+            "a session job needs the URI of its jar (http(s)://, s3://, file:// or another Flink file system)".into(),
+        )),
+        Some(uri) if uri.starts_with("local://") => errors.push(err(
+            "spec.job.jarURI",
+            format!("{uri}: local:// is a path inside an application cluster's image; a session job's jar is uploaded to the session cluster, so use http(s)://, s3://, file:// or another Flink file system"),
+        )),
+        Some(_) => {}
+    }
+    validate_job(&spec.job, settings, true, &mut errors);
+    errors
+}
+
+fn invalid_settings(settings: &Settings, errors: &mut Vec<ValidationError>) {
     for (key, problem) in &settings.invalid {
         errors.push(err(
             &format!("spec.flinkConfiguration.{key}"),
             problem.clone(),
         ));
     }
+}
+
+/// The rules of the job part, shared by FlinkDeployment and FlinkSessionJob.
+fn validate_job(
+    job: &JobSpec,
+    settings: &Settings,
+    session: bool,
+    errors: &mut Vec<ValidationError>,
+) {
     let need_savepoint_dir = |why: &str, errors: &mut Vec<ValidationError>, field: &str| {
         if settings.savepoint_dir.is_none() {
             errors.push(err(
@@ -61,60 +102,57 @@ pub fn validate(spec: &FlinkDeploymentSpec, settings: &Settings) -> Vec<Validati
             ));
         }
     };
-    if let Some(job) = &spec.job {
-        if let Some(p) = job.parallelism
-            && p < 1
-        {
-            errors.push(err(
-                "spec.job.parallelism",
-                format!("must be at least 1 (got {p})"),
-            ));
-        }
-        match job.upgrade_mode {
-            UpgradeMode::Savepoint => {
-                need_savepoint_dir("upgradeMode savepoint", &mut errors, "spec.job.upgradeMode")
-            }
-            UpgradeMode::LastState => {
-                if settings.checkpoint_dir.is_none() {
-                    errors.push(err(
-                        "spec.job.upgradeMode",
-                        format!(
-                            "upgradeMode last-state needs a checkpoint directory: set {} in flinkConfiguration (or in the operator's defaults)",
-                            CHECKPOINT_DIR_KEYS[0]
-                        ),
-                    ));
-                }
-            }
-            UpgradeMode::Stateless => {}
-        }
-        if job.effective_delete_mode() == DeleteMode::Savepoint
-            && job.upgrade_mode == UpgradeMode::Stateless
-        {
-            need_savepoint_dir("deleteMode savepoint", &mut errors, "spec.job.deleteMode");
-        }
-        if settings.periodic_savepoint_secs.is_some() && job.upgrade_mode == UpgradeMode::Stateless
-        {
-            need_savepoint_dir(
-                "periodic savepoints",
-                &mut errors,
-                "spec.flinkConfiguration",
-            );
-        }
-        if job.savepoint_trigger_nonce.is_some() && job.upgrade_mode == UpgradeMode::Stateless {
-            need_savepoint_dir(
-                "savepointTriggerNonce",
-                &mut errors,
-                "spec.job.savepointTriggerNonce",
-            );
-        }
-        if job.savepoint_redeploy_nonce.is_some() && job.initial_savepoint_path.is_none() {
-            errors.push(err(
-                "spec.job.savepointRedeployNonce",
-                "needs job.initialSavepointPath: the savepoint to redeploy from".into(),
-            ));
-        }
+    if let Some(p) = job.parallelism
+        && p < 1
+    {
+        errors.push(err(
+            "spec.job.parallelism",
+            format!("must be at least 1 (got {p})"),
+        ));
     }
-    errors
+    match job.upgrade_mode {
+        UpgradeMode::Savepoint => {
+            need_savepoint_dir("upgradeMode savepoint", errors, "spec.job.upgradeMode")
+        }
+        UpgradeMode::LastState if session => need_savepoint_dir(
+            "upgradeMode last-state of a session job (it acts as savepoint: a session job has no HA metadata of its own)",
+            errors,
+            "spec.job.upgradeMode",
+        ),
+        UpgradeMode::LastState => {
+            if settings.checkpoint_dir.is_none() {
+                errors.push(err(
+                    "spec.job.upgradeMode",
+                    format!(
+                        "upgradeMode last-state needs a checkpoint directory: set {} in flinkConfiguration (or in the operator's defaults)",
+                        CHECKPOINT_DIR_KEYS[0]
+                    ),
+                ));
+            }
+        }
+        UpgradeMode::Stateless => {}
+    }
+    if job.effective_delete_mode() == DeleteMode::Savepoint
+        && job.upgrade_mode == UpgradeMode::Stateless
+    {
+        need_savepoint_dir("deleteMode savepoint", errors, "spec.job.deleteMode");
+    }
+    if settings.periodic_savepoint_secs.is_some() && job.upgrade_mode == UpgradeMode::Stateless {
+        need_savepoint_dir("periodic savepoints", errors, "spec.flinkConfiguration");
+    }
+    if job.savepoint_trigger_nonce.is_some() && job.upgrade_mode == UpgradeMode::Stateless {
+        need_savepoint_dir(
+            "savepointTriggerNonce",
+            errors,
+            "spec.job.savepointTriggerNonce",
+        );
+    }
+    if job.savepoint_redeploy_nonce.is_some() && job.initial_savepoint_path.is_none() {
+        errors.push(err(
+            "spec.job.savepointRedeployNonce",
+            "needs job.initialSavepointPath: the savepoint to redeploy from".into(),
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use flink_crd::FlinkDeploymentSpec;
-use flink_crd::status::{FlinkDeploymentStatus, MachineState};
+use flink_crd::status::{FlinkDeploymentStatus, FlinkSessionJobStatus, MachineState};
+use flink_crd::{FlinkDeploymentSpec, FlinkSessionJobSpec};
+use flink_lifecycle::session_job::{self, SessionCluster, SessionJobObservation};
 use flink_lifecycle::{
     Action, ClusterObservation, CompletedSnapshot, Component, Decision, FlinkJobState, JobFacts,
     JobObservation, Observation, PodFailure, Settings, TriggerObservation, TriggerStatus,
@@ -27,12 +28,27 @@ use serde_json::Value;
 /// Start of every scenario's clock; transcripts show offsets from it.
 pub const T0: &str = "2026-01-01T00:00:00Z";
 
+/// Which machine a scenario drives.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    /// A FlinkDeployment (`flink_lifecycle::step`).
+    #[default]
+    Deployment,
+    /// A FlinkSessionJob (`flink_lifecycle::session_job::step`); cluster words are
+    /// `missing`, `notSession`, `notReady`, `ready`.
+    SessionJob,
+}
+
 /// A scenario file.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scenario {
     /// What the scenario shows.
     pub description: String,
+    /// Which machine (default: a FlinkDeployment).
+    #[serde(default)]
+    pub kind: Kind,
     /// The resource's spec at generation 1.
     pub spec: Value,
     /// Starting status (default: a resource never seen).
@@ -60,7 +76,8 @@ pub struct StepSpec {
     /// The resource's deletion timestamp gets set.
     #[serde(default)]
     pub delete: bool,
-    /// Cluster: `gone`, `starting`, `ready`, or a map.
+    /// Cluster: `gone`, `starting`, `ready`, or a map (session jobs: `missing`, `notSession`,
+    /// `notReady`, `ready`).
     #[serde(default)]
     pub cluster: Option<ClusterSpec>,
     /// Job: `notAsked`, `unreachable`, `notFound`, or a map.
@@ -206,11 +223,34 @@ struct World {
 pub struct Record {
     pub at: Timestamp,
     pub note: Option<String>,
-    pub obs: Observation,
+    /// What was observed, in words.
+    pub observed: String,
+    /// The status before the step (a session job's in its FlinkDeployment form).
     pub before: FlinkDeploymentStatus,
+    /// The decision (a session job's status in its FlinkDeployment form).
     pub decision: Decision,
     pub transitions: Vec<(MachineState, MachineState)>,
-    pub spec: FlinkDeploymentSpec,
+}
+
+/// A session job's status in the FlinkDeployment form the transcript reads (same field
+/// names; the cluster's fields stay empty).
+fn widen(s: &FlinkSessionJobStatus) -> FlinkDeploymentStatus {
+    serde_json::from_value(serde_json::to_value(s).expect("status serializes"))
+        .expect("a session job's status is a FlinkDeployment status subset")
+}
+
+/// The session cluster a cluster word names.
+fn session_cluster(w: &World) -> SessionCluster {
+    match &w.cluster {
+        None => SessionCluster::Missing,
+        Some(ClusterSpec::Word(s) | ClusterSpec::Detail { state: s, .. }) => match s.as_str() {
+            "ready" => SessionCluster::Ready,
+            "notReady" | "starting" => SessionCluster::NotReady,
+            "notSession" => SessionCluster::NotASessionCluster,
+            "missing" | "gone" => SessionCluster::Missing,
+            other => panic!("unknown session cluster state {other}"),
+        },
+    }
 }
 
 /// Loads a scenario file.
@@ -224,6 +264,10 @@ pub fn run(sc: &Scenario) -> Vec<Record> {
     let mut status: FlinkDeploymentStatus = match &sc.status {
         Some(v) => serde_json::from_value(v.clone()).expect("starting status parses"),
         None => FlinkDeploymentStatus::default(),
+    };
+    let mut session_status: FlinkSessionJobStatus = match &sc.status {
+        Some(v) => serde_json::from_value(v.clone()).expect("starting status parses"),
+        None => FlinkSessionJobStatus::default(),
     };
     let mut world = World {
         spec: sc.spec.clone(),
@@ -260,11 +304,48 @@ pub fn run(sc: &Scenario) -> Vec<Record> {
         if s.trigger.is_some() {
             world.trigger = s.trigger.clone();
         }
-        let spec: FlinkDeploymentSpec =
-            serde_json::from_value(world.spec.clone()).expect("spec parses");
-        let obs = observe(&world, &spec, &status, at, &sc.operator_defaults);
-        let before = status.clone();
-        let (decision, transitions) = step_with_transitions(&spec, &status, &obs, at);
+        let (observed, before, decision, transitions) = if sc.kind == Kind::SessionJob {
+            let spec: FlinkSessionJobSpec =
+                serde_json::from_value(world.spec.clone()).expect("session job spec parses");
+            let before = widen(&session_status);
+            let mut obs = observe(&world, None, &before, &BTreeMap::new());
+            let cluster = session_cluster(&world);
+            if cluster != SessionCluster::Ready
+                && !matches!(obs.job, JobObservation::Unreachable { .. })
+            {
+                obs.job = JobObservation::NotAsked;
+            }
+            let sobs = SessionJobObservation {
+                uid: obs.uid.clone(),
+                generation: obs.generation,
+                deleting: obs.deleting,
+                has_finalizer: obs.has_finalizer,
+                settings: Settings::resolve_session_job(&spec, None, &sc.operator_defaults),
+                cluster,
+                job: obs.job.clone(),
+                trigger: obs.trigger.clone(),
+            };
+            let (d, transitions) =
+                session_job::step_with_transitions(&spec, &session_status, &sobs, at);
+            session_status = d.status.clone();
+            let decision = Decision {
+                status: widen(&d.status),
+                actions: d.actions,
+            };
+            (
+                describe_obs(&obs, Some(cluster)),
+                before,
+                decision,
+                transitions,
+            )
+        } else {
+            let spec: FlinkDeploymentSpec =
+                serde_json::from_value(world.spec.clone()).expect("spec parses");
+            let obs = observe(&world, Some(&spec), &status, &sc.operator_defaults);
+            let before = status.clone();
+            let (decision, transitions) = step_with_transitions(&spec, &status, &obs, at);
+            (describe_obs(&obs, None), before, decision, transitions)
+        };
         // Execute what changes the harness's world.
         for a in &decision.actions {
             match a {
@@ -280,27 +361,29 @@ pub fn run(sc: &Scenario) -> Vec<Record> {
         records.push(Record {
             at,
             note: s.note.clone(),
-            obs,
+            observed,
             before,
             decision,
             transitions,
-            spec,
         });
     }
     records
 }
 
+/// The operator's observation of the world (`spec` is `None` for a session job, whose
+/// settings the caller resolves).
 fn observe(
     w: &World,
-    spec: &FlinkDeploymentSpec,
+    spec: Option<&FlinkDeploymentSpec>,
     status: &FlinkDeploymentStatus,
-    at: Timestamp,
     defaults: &BTreeMap<String, String>,
 ) -> Observation {
     let mut obs = Observation::new("scenario-uid", w.generation);
     obs.deleting = w.deleting;
     obs.has_finalizer = w.has_finalizer;
-    obs.settings = Settings::resolve(spec, defaults);
+    if let Some(spec) = spec {
+        obs.settings = Settings::resolve(spec, defaults);
+    }
     let (state, pod_failure, jm_restarts) = match &w.cluster {
         None => ("gone".to_string(), None, 0),
         Some(ClusterSpec::Word(s)) => (s.clone(), None, 0),
@@ -312,8 +395,8 @@ fn observe(
     };
     let component = match state.as_str() {
         "ready" => Component::Ready,
-        "starting" => Component::Starting,
-        "gone" => Component::Missing,
+        "starting" | "notReady" => Component::Starting,
+        "gone" | "missing" | "notSession" => Component::Missing,
         other => panic!("unknown cluster state {other}"),
     };
     obs.cluster = ClusterObservation {
@@ -397,7 +480,6 @@ fn observe(
         }),
         _ => None,
     };
-    let _ = at;
     obs
 }
 
@@ -405,9 +487,11 @@ fn short(id: &str) -> String {
     id.chars().take(8).collect()
 }
 
-fn describe_obs(o: &Observation) -> String {
+fn describe_obs(o: &Observation, session: Option<SessionCluster>) -> String {
     let c = &o.cluster;
-    let cluster = if !c.exists {
+    let cluster = if let Some(sc) = session {
+        format!("session cluster {sc:?}")
+    } else if !c.exists {
         "cluster gone".to_string()
     } else {
         let state = match c.job_manager {
@@ -580,7 +664,7 @@ pub fn transcript(sc: &Scenario, records: &[Record]) -> String {
                 .map(|n| format!(": {n}"))
                 .unwrap_or_default()
         );
-        let _ = writeln!(out, "  observed: {}", describe_obs(&r.obs));
+        let _ = writeln!(out, "  observed: {}", r.observed);
         let mut path: Vec<String> = Vec::new();
         if r.before.machine.state.is_none() {
             path.push("(new)".into());
