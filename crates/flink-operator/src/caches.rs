@@ -1,0 +1,256 @@
+//! Watch caches of the clusters' Kubernetes objects, one set per watched scope (does IO: the
+//! watches run against the apiserver; reads are from memory).
+//!
+//! Every reconcile reads Deployments, Pods, Services, ConfigMaps and Ingresses from these
+//! stores, never from the apiserver: after the initial LIST, a steady operator only keeps its
+//! WATCH connections open. Services, ConfigMaps and Ingresses are watched as metadata only
+//! (existence and labels are all the operator needs of them).
+
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher::{self, watcher};
+use kube::runtime::{WatchStreamExt, reflector::ObjectRef};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+
+use crate::labels;
+use crate::metrics::{Metrics, WatchLabels};
+
+/// Which namespaces a set of caches covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every namespace.
+    All,
+    /// One namespace.
+    Namespace(String),
+}
+
+impl Scope {
+    /// An `Api` for `K` in this scope.
+    pub fn api<K>(&self, client: &Client) -> Api<K>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        match self {
+            Scope::All => Api::all(client.clone()),
+            Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
+        }
+    }
+
+    /// For logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::All => "all namespaces".into(),
+            Scope::Namespace(ns) => format!("namespace {ns}"),
+        }
+    }
+}
+
+/// The stores of one scope.
+#[derive(Clone)]
+pub struct Caches {
+    /// JobManager and TaskManager Deployments of our clusters.
+    pub deployments: Store<Deployment>,
+    /// Pods of our clusters (`type=flink-standalone-kubernetes`).
+    pub pods: Store<Pod>,
+    /// Services of our clusters (metadata only).
+    pub services: Store<PartialObjectMeta<Service>>,
+    /// ConfigMaps of our clusters (metadata only).
+    pub config_maps: Store<PartialObjectMeta<ConfigMap>>,
+    /// Ingresses of our clusters (metadata only).
+    pub ingresses: Store<PartialObjectMeta<Ingress>>,
+}
+
+/// A watch's trigger stream: every object applied or deleted.
+pub type Touched<K> = futures::stream::BoxStream<'static, Result<K, watcher::Error>>;
+
+/// The trigger streams a controller consumes; consuming them keeps the stores current.
+pub struct Streams {
+    /// Deployments touched (applied or deleted).
+    pub deployments: Touched<Deployment>,
+    /// Pods touched.
+    pub pods: Touched<Pod>,
+    /// Services touched.
+    pub services: Touched<PartialObjectMeta<Service>>,
+    /// ConfigMaps touched.
+    pub config_maps: Touched<PartialObjectMeta<ConfigMap>>,
+    /// Ingresses touched.
+    pub ingresses: Touched<PartialObjectMeta<Ingress>>,
+}
+
+fn counted<T: Send + 'static>(
+    stream: impl Stream<Item = Result<T, watcher::Error>> + Send + 'static,
+    metrics: Arc<Metrics>,
+    resource: &'static str,
+) -> impl Stream<Item = Result<T, watcher::Error>> + Send + 'static {
+    stream.inspect_err(move |e| {
+        metrics
+            .watch_restarts
+            .get_or_create(&WatchLabels { resource })
+            .inc();
+        tracing::warn!(resource, error = %e, "watch failed; restarting it with backoff");
+    })
+}
+
+fn full<K>(
+    api: Api<K>,
+    selector: &str,
+    metrics: Arc<Metrics>,
+    resource: &'static str,
+) -> (Store<K>, Touched<K>)
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store();
+    let stream = counted(
+        watcher(api, watcher::Config::default().labels(selector)),
+        metrics,
+        resource,
+    )
+    .default_backoff();
+    let stream = reflector::reflector(writer, stream)
+        .touched_objects()
+        .boxed();
+    (store, stream)
+}
+
+fn meta<K>(
+    api: Api<PartialObjectMeta<K>>,
+    selector: &str,
+    metrics: Arc<Metrics>,
+    resource: &'static str,
+) -> (Store<PartialObjectMeta<K>>, Touched<PartialObjectMeta<K>>)
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store();
+    let stream = counted(
+        watcher(api, watcher::Config::default().labels(selector)),
+        metrics,
+        resource,
+    )
+    .default_backoff();
+    let stream = reflector::reflector(writer, stream)
+        .touched_objects()
+        .boxed();
+    (store, stream)
+}
+
+/// Sets up the watches of one scope: the stores, and the streams that drive them.
+pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches, Streams) {
+    let managed = labels::managed_selector();
+    let pods_selector = labels::pod_selector();
+    let (deployments, dep_stream) =
+        full::<Deployment>(scope.api(client), &managed, metrics.clone(), "deployments");
+    let (pods, pod_stream) =
+        full::<Pod>(scope.api(client), &pods_selector, metrics.clone(), "pods");
+    let (services, svc_stream) = meta::<Service>(
+        scope.api::<PartialObjectMeta<Service>>(client),
+        &managed,
+        metrics.clone(),
+        "services",
+    );
+    let (config_maps, cm_stream) = meta::<ConfigMap>(
+        scope.api::<PartialObjectMeta<ConfigMap>>(client),
+        &managed,
+        metrics.clone(),
+        "configmaps",
+    );
+    let (ingresses, ing_stream) = meta::<Ingress>(
+        scope.api::<PartialObjectMeta<Ingress>>(client),
+        &managed,
+        metrics.clone(),
+        "ingresses",
+    );
+    (
+        Caches {
+            deployments,
+            pods,
+            services,
+            config_maps,
+            ingresses,
+        },
+        Streams {
+            deployments: dep_stream,
+            pods: pod_stream,
+            services: svc_stream,
+            config_maps: cm_stream,
+            ingresses: ing_stream,
+        },
+    )
+}
+
+impl Caches {
+    /// Waits until every store has its initial list (a reconcile before that would see
+    /// clusters as missing).
+    pub async fn ready(&self) -> bool {
+        self.deployments.wait_until_ready().await.is_ok()
+            && self.pods.wait_until_ready().await.is_ok()
+            && self.services.wait_until_ready().await.is_ok()
+            && self.config_maps.wait_until_ready().await.is_ok()
+            && self.ingresses.wait_until_ready().await.is_ok()
+    }
+
+    /// The cluster objects of FlinkDeployment `name` in `namespace`.
+    pub fn cluster(&self, namespace: &str, name: &str) -> ClusterObjects {
+        let mine = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+            m.namespace.as_deref() == Some(namespace)
+                && m.labels
+                    .as_ref()
+                    .and_then(|l| l.get(labels::APP))
+                    .map(String::as_str)
+                    == Some(name)
+        };
+        ClusterObjects {
+            deployments: self.deployments.state_filter(|d| mine(&d.metadata)),
+            pods: self.pods.state_filter(|p| mine(&p.metadata)),
+            services: self.services.state_filter(|s| mine(&s.metadata)),
+            config_maps: self.config_maps.state_filter(|c| mine(&c.metadata)),
+            ingresses: self.ingresses.state_filter(|i| mine(&i.metadata)),
+        }
+    }
+}
+
+/// The objects of one cluster, as the caches hold them.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterObjects {
+    /// Its Deployments.
+    pub deployments: Vec<Arc<Deployment>>,
+    /// Its pods.
+    pub pods: Vec<Arc<Pod>>,
+    /// Its Services.
+    pub services: Vec<Arc<PartialObjectMeta<Service>>>,
+    /// Its ConfigMaps.
+    pub config_maps: Vec<Arc<PartialObjectMeta<ConfigMap>>>,
+    /// Its Ingresses.
+    pub ingresses: Vec<Arc<PartialObjectMeta<Ingress>>>,
+}
+
+/// The FlinkDeployment a cluster object belongs to (by its `app` label), for watch triggers.
+pub fn owner_ref<K, T>(obj: &T) -> Option<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()>,
+    T: Resource,
+{
+    let meta = obj.meta();
+    let app = meta.labels.as_ref()?.get(labels::APP)?;
+    Some(ObjectRef::new(app).within(meta.namespace.as_deref()?))
+}
