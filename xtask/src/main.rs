@@ -6,6 +6,8 @@ mod demo;
 mod flink;
 mod generate;
 mod helm;
+mod image;
+mod node;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +33,10 @@ enum Command {
     Flink(flink::Args),
     /// Real helm (built from xtask/helm/) on the chart: build, lint --strict, template.
     Helm(helm::Args),
+    /// The local node's images (folders in the cache named like container images).
+    Image(image::Args),
+    /// The local node: a kubelet stand-in running pods as local processes.
+    Node(node::Args),
     /// The whole test suite, as CI runs it.
     Test(test::Args),
 }
@@ -43,6 +49,8 @@ fn main() -> anyhow::Result<()> {
         Command::Cluster(args) => cluster::run(args),
         Command::Flink(args) => flink::run(args),
         Command::Helm(args) => helm::run(args),
+        Command::Image(args) => image::run(args),
+        Command::Node(args) => node::run(args),
         Command::Test(args) => test::run(args),
     }
 }

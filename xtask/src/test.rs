@@ -50,6 +50,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let result = run_steps(&root, steps);
     if std::env::var_os("CI").is_some() {
         // CI leaves no processes behind; locally the stack stays up so reruns are fast.
+        // The node first: it stops every pod process and namespace it made.
+        let _ = Command::new(env_cargo())
+            .args(["xtask", "node", "down"])
+            .current_dir(&root)
+            .status();
         let _ = Command::new(env_cargo())
             .args(["xtask", "cluster", "down"])
             .current_dir(&root)
