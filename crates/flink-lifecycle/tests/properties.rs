@@ -8,17 +8,24 @@
 //! and the finalizer; the job id and trigger id of an observation are mostly the ones in status
 //! (what a real executor asks Flink about), sometimes foreign ones.
 //!
+//! FlinkSessionJobs run the same walks through `session_job::step` (`session_walk`): the
+//! random cluster becomes the session cluster (missing, not a session cluster, not ready,
+//! ready), `SubmitJob` counts as a start, and the same properties hold.
+//!
 //! The properties are checked on every step of every sequence, so one case checks many
 //! decisions. Case counts are moderate (CI has 2 cores); see `config()`.
 
 use std::collections::BTreeMap;
 
-use flink_crd::status::{FlinkDeploymentStatus, MachineState, OperationKind, StopMethod};
-use flink_crd::{
-    DeleteMode, FlinkConfiguration, FlinkDeploymentSpec, FlinkVersion, JobSpec, JobState,
-    UpgradeMode,
+use flink_crd::status::{
+    FlinkDeploymentStatus, FlinkSessionJobStatus, MachineState, OperationKind, StopMethod,
 };
-use flink_lifecycle::diagram::TABLE;
+use flink_crd::{
+    DeleteMode, FlinkConfiguration, FlinkDeploymentSpec, FlinkSessionJobSpec, FlinkVersion,
+    JobSpec, JobState, UpgradeMode,
+};
+use flink_lifecycle::diagram::{TABLE, session_job_table};
+use flink_lifecycle::session_job::{self, SessionCluster, SessionJobObservation};
 use flink_lifecycle::{
     Action, ClusterObservation, CompletedSnapshot, Component, Decision, FlinkJobState, JobFacts,
     JobObservation, Observation, PodFailure, Settings, TriggerObservation, TriggerStatus, step,
@@ -315,10 +322,12 @@ struct World {
     now: Timestamp,
 }
 
-/// One decided step.
+/// One decided step. A session job's step is kept in the FlinkDeployment form the checks read
+/// (`spec` with the session job's job, statuses widened) beside what replays it (`session`).
 #[derive(Clone, Debug)]
 struct Rec {
     spec: FlinkDeploymentSpec,
+    session: Option<(FlinkSessionJobSpec, SessionJobObservation)>,
     before: FlinkDeploymentStatus,
     obs: Observation,
     now: Timestamp,
@@ -442,6 +451,130 @@ fn walk(first: &SpecGen, steps: &[StepGen]) -> Vec<Rec> {
         let before = std::mem::replace(&mut status, decision.status.clone());
         recs.push(Rec {
             spec: w.spec.clone(),
+            session: None,
+            before,
+            obs,
+            now: w.now,
+            decision,
+            transitions,
+        });
+    }
+    recs
+}
+
+/// A session job's status in the FlinkDeployment form (same field names).
+fn widen(s: &FlinkSessionJobStatus) -> FlinkDeploymentStatus {
+    serde_json::from_value(serde_json::to_value(s).expect("serializes")).expect("a subset")
+}
+
+/// The session job's fields of a status in the FlinkDeployment form.
+fn narrow(s: &FlinkDeploymentStatus) -> FlinkSessionJobStatus {
+    serde_json::from_value(serde_json::to_value(s).expect("serializes")).expect("a superset")
+}
+
+fn build_session_spec(g: &SpecGen) -> FlinkSessionJobSpec {
+    let d = build_spec(&SpecGen {
+        has_job: true,
+        ..g.clone()
+    });
+    FlinkSessionJobSpec {
+        deployment_name: "session-a".into(),
+        job: JobSpec {
+            jar_uri: Some(if g.has_job {
+                "https://repo.example/job.jar".into()
+            } else {
+                // Invalid for a session job: validation puts it in Failed.
+                "local:///opt/flink/usrlib/job.jar".into()
+            }),
+            ..d.job.unwrap_or_default()
+        },
+        restart_nonce: d.restart_nonce,
+        flink_configuration: d.flink_configuration,
+    }
+}
+
+/// The FlinkDeployment view of a session job's spec the checks read (its job and settings).
+fn session_view(spec: &FlinkSessionJobSpec) -> FlinkDeploymentSpec {
+    FlinkDeploymentSpec {
+        job: Some(spec.job.clone()),
+        restart_nonce: spec.restart_nonce,
+        flink_configuration: spec.flink_configuration.clone(),
+        ..FlinkDeploymentSpec::default()
+    }
+}
+
+/// Decides a recorded step again from `status` (either kind).
+fn redo(r: &Rec, status: &FlinkDeploymentStatus) -> Decision {
+    match &r.session {
+        None => step(&r.spec, status, &r.obs, r.now),
+        Some((spec, obs)) => {
+            let d = session_job::step(spec, &narrow(status), obs, r.now);
+            Decision {
+                status: widen(&d.status),
+                actions: d.actions,
+            }
+        }
+    }
+}
+
+/// Runs a session job's walk from a fresh status. The session cluster is `g.cluster` (0
+/// missing, or not a session cluster when the hash is foreign; 1 not ready; 2 ready).
+fn session_walk(first: &SpecGen, steps: &[StepGen]) -> Vec<Rec> {
+    let mut spec = build_session_spec(first);
+    let mut w = World {
+        spec: session_view(&spec),
+        generation: 1,
+        deleting: false,
+        has_finalizer: false,
+        applied_hash: None,
+        applied_job: None,
+        now: t0(),
+    };
+    let mut status = FlinkSessionJobStatus::default();
+    let mut recs = Vec::with_capacity(steps.len());
+    for g in steps {
+        w.now += SignedDuration::from_secs(i64::from(g.dt));
+        if let Some(s) = &g.new_spec {
+            spec = build_session_spec(s);
+            w.spec = session_view(&spec);
+            w.generation += 1;
+        }
+        w.deleting |= g.delete;
+        let before = widen(&status);
+        let mut obs = observe(&w, &before, g);
+        let cluster = match (g.cluster, g.current_hash) {
+            (2, _) => SessionCluster::Ready,
+            (1, _) => SessionCluster::NotReady,
+            (_, true) => SessionCluster::Missing,
+            (_, false) => SessionCluster::NotASessionCluster,
+        };
+        if cluster != SessionCluster::Ready
+            && !matches!(obs.job, JobObservation::Unreachable { .. })
+        {
+            obs.job = JobObservation::NotAsked;
+        }
+        obs.settings = Settings::resolve_session_job(&spec, None, &BTreeMap::new());
+        obs.cluster = ClusterObservation::default();
+        let sobs = SessionJobObservation {
+            uid: obs.uid.clone(),
+            generation: obs.generation,
+            deleting: obs.deleting,
+            has_finalizer: obs.has_finalizer,
+            settings: obs.settings.clone(),
+            cluster,
+            job: obs.job.clone(),
+            trigger: obs.trigger.clone(),
+        };
+        let (d, transitions) = session_job::step_with_transitions(&spec, &status, &sobs, w.now);
+        let decision = Decision {
+            status: widen(&d.status),
+            actions: d.actions,
+        };
+        execute(&mut w, &decision);
+        status = d.status;
+        recs.push(Rec {
+            spec: w.spec.clone(),
+            session: Some((spec.clone(), sobs)),
             before,
             obs,
             now: w.now,
@@ -465,6 +598,11 @@ fn execute(w: &mut World, d: &Decision) {
                 {
                     w.applied_job = Some((id.clone(), w.now));
                 }
+            }
+            Action::SubmitJob { job_id, .. }
+                if w.applied_job.as_ref().is_none_or(|(old, _)| old != job_id) =>
+            {
+                w.applied_job = Some((job_id.clone(), w.now));
             }
             Action::AddFinalizer => w.has_finalizer = true,
             Action::RemoveFinalizer => w.has_finalizer = false,
@@ -523,10 +661,11 @@ fn check_no_stateless_start(r: &Rec) -> Result<(), String> {
             restore: None,
             job_id: Some(_),
             ..
-        } = a
+        }
+        | Action::SubmitJob { restore: None, .. } = a
         {
             return Err(format!(
-                "ApplyCluster from empty state although status records {:?} / {:?} (plan {:?})",
+                "a start from empty state although status records {:?} / {:?} (plan {:?})",
                 r.before.job_status.savepoint_info.last_savepoint,
                 r.before.job_status.checkpoint_info.last_checkpoint,
                 r.decision.status.machine.restore_plan
@@ -632,14 +771,18 @@ fn destructive_or_snapshot(a: &Action) -> bool {
 fn check_replay(r: &Rec) -> Result<(), String> {
     let first = &r.decision;
     let ms = &first.status.machine;
-    let again = step(&r.spec, &first.status, &r.obs, r.now);
+    let again = redo(r, &first.status);
     let op_trigger = ms.operation.as_ref().and_then(|o| o.trigger_id.as_deref());
     // The first call only noted a delete arriving during a stop (it turns the operation into
     // a delete and requeues); finishing that stop and deleting the cluster is now committed.
     let kind = |st: &FlinkDeploymentStatus| st.machine.operation.as_ref().map(|o| o.kind);
     let noted_delete = kind(&r.before) != Some(OperationKind::Delete)
         && kind(&first.status) == Some(OperationKind::Delete);
-    for a in again.actions.iter().filter(|a| destructive_or_snapshot(a)) {
+    for a in again
+        .actions
+        .iter()
+        .filter(|a| destructive_or_snapshot(a) || matches!(a, Action::SubmitJob { .. }))
+    {
         if first.actions.contains(a) {
             continue;
         }
@@ -650,7 +793,19 @@ fn check_replay(r: &Rec) -> Result<(), String> {
                     Some(MachineState::TearingDown | MachineState::Suspended)
                 ) || (ms.state == Some(MachineState::Stopping) && noted_delete)
             }
-            Action::CancelJob { .. } => ms.state == Some(MachineState::Stopping),
+            Action::CancelJob { .. } => {
+                ms.state == Some(MachineState::Stopping)
+                    || (r.session.is_some()
+                        && matches!(
+                            ms.state,
+                            Some(MachineState::TearingDown | MachineState::Suspended)
+                        ))
+            }
+            // The same job id as the persisted status: a re-submit Flink recognises.
+            Action::SubmitJob { job_id, .. } => {
+                ms.state == Some(MachineState::Deploying)
+                    && first.status.job_status.job_id.as_deref() == Some(job_id.as_str())
+            }
             Action::StopWithSavepoint { trigger_id, .. } => {
                 ms.state == Some(MachineState::Stopping) && op_trigger == Some(trigger_id.as_str())
             }
@@ -677,7 +832,7 @@ fn check_replay(r: &Rec) -> Result<(), String> {
     }
     let mut status = again.status;
     for _ in 0..6 {
-        let next = step(&r.spec, &status, &r.obs, r.now).status;
+        let next = redo(r, &status).status;
         if next == status {
             return Ok(());
         }
@@ -692,13 +847,13 @@ fn check_replay(r: &Rec) -> Result<(), String> {
 /// (c) Determinism: the same inputs give the same decision, also when the status went through
 /// its JSON form (as it does when persisted in Kubernetes).
 fn check_deterministic(r: &Rec) -> Result<(), String> {
-    let same = step(&r.spec, &r.before, &r.obs, r.now);
+    let same = redo(r, &r.before);
     if same != r.decision {
         return Err("a second call with the same inputs decided differently".into());
     }
     let json = serde_json::to_value(&r.before).map_err(|e| e.to_string())?;
     let parsed: FlinkDeploymentStatus = serde_json::from_value(json).map_err(|e| e.to_string())?;
-    if step(&r.spec, &parsed, &r.obs, r.now) != r.decision {
+    if redo(r, &parsed) != r.decision {
         return Err("the status's JSON round trip changed the decision".into());
     }
     Ok(())
@@ -718,10 +873,16 @@ fn check_shape(r: &Rec) -> Result<(), String> {
             r.decision.actions
         ));
     }
+    let session_table = session_job_table();
+    let table = if r.session.is_some() {
+        &session_table[..]
+    } else {
+        TABLE
+    };
     for &(from, to) in &r.transitions {
-        if !TABLE.iter().any(|row| row.from == from && row.to == to) {
+        if !table.iter().any(|row| row.from == from && row.to == to) {
             return Err(format!(
-                "transition {from:?} → {to:?} is not in diagram::TABLE"
+                "transition {from:?} → {to:?} is not in its diagram table"
             ));
         }
     }
@@ -744,33 +905,62 @@ fn walk_gen() -> impl Strategy<Value = (SpecGen, Vec<StepGen>)> {
     (spec_gen(), prop::collection::vec(step_gen(), 1..24))
 }
 
+type Walker = fn(&SpecGen, &[StepGen]) -> Vec<Rec>;
+type Check = fn(&Rec) -> Result<(), String>;
+
+/// Every check holds on every step of the walk.
+fn holds(
+    walker: Walker,
+    first: &SpecGen,
+    steps: &[StepGen],
+    checks: &[Check],
+) -> Result<(), TestCaseError> {
+    for (i, r) in walker(first, steps).iter().enumerate() {
+        for check in checks {
+            check(r).map_err(|e| explain(i, r, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// (a) and (b), and (f): no panic anywhere in a walk.
+const STATE_KEPT: &[Check] = &[check_no_stateless_start, check_no_stateful_kill];
+/// (c) determinism, and the shape of every decision.
+const DETERMINISTIC: &[Check] = &[check_shape, check_deterministic];
+/// (e) replaying any step of a walk is harmless.
+const REPLAY: &[Check] = &[check_replay];
+
 proptest! {
     #![proptest_config(config())]
 
-    /// (a) and (b), and (f): no panic anywhere in a walk.
     #[test]
     fn state_is_never_dropped((first, steps) in walk_gen()) {
-        for (i, r) in walk(&first, &steps).iter().enumerate() {
-            check_no_stateless_start(r).map_err(|e| explain(i, r, e))?;
-            check_no_stateful_kill(r).map_err(|e| explain(i, r, e))?;
-        }
+        holds(walk, &first, &steps, STATE_KEPT)?;
     }
 
-    /// (c) determinism, and the shape of every decision.
     #[test]
     fn decisions_are_deterministic((first, steps) in walk_gen()) {
-        for (i, r) in walk(&first, &steps).iter().enumerate() {
-            check_shape(r).map_err(|e| explain(i, r, e))?;
-            check_deterministic(r).map_err(|e| explain(i, r, e))?;
-        }
+        holds(walk, &first, &steps, DETERMINISTIC)?;
     }
 
-    /// (e) replaying any step of a walk is harmless.
     #[test]
     fn replaying_a_step_is_harmless((first, steps) in walk_gen()) {
-        for (i, r) in walk(&first, &steps).iter().enumerate() {
-            check_replay(r).map_err(|e| explain(i, r, e))?;
-        }
+        holds(walk, &first, &steps, REPLAY)?;
+    }
+
+    #[test]
+    fn session_job_state_is_never_dropped((first, steps) in walk_gen()) {
+        holds(session_walk, &first, &steps, STATE_KEPT)?;
+    }
+
+    #[test]
+    fn session_job_decisions_are_deterministic((first, steps) in walk_gen()) {
+        holds(session_walk, &first, &steps, DETERMINISTIC)?;
+    }
+
+    #[test]
+    fn session_job_replaying_a_step_is_harmless((first, steps) in walk_gen()) {
+        holds(session_walk, &first, &steps, REPLAY)?;
     }
 }
 
@@ -850,6 +1040,60 @@ proptest! {
             );
             prop_assert_eq!(d.status.machine.state, Some(MachineState::Running));
             status = d.status;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// (d) for session jobs: submitted, past the stability window, session cluster ready, our
+    /// job RUNNING with all tasks, nothing pending: only a Requeue, whatever the gaps between
+    /// steps and however checkpoints progress.
+    #[test]
+    fn session_job_steady_running_only_requeues(
+        g in healthy_spec_gen(),
+        gaps in prop::collection::vec(1u32..900, 1..12),
+        checkpoints in prop::collection::vec(prop::option::of(0u16..600), 12),
+    ) {
+        let g = SpecGen { has_job: true, ..g };
+        let ready = |checkpoint: Option<(u8, u16)>, job: bool| StepGen {
+            dt: 0,
+            new_spec: None,
+            delete: false,
+            cluster: 2,
+            current_hash: true,
+            pod_failure: None,
+            jm_restarts: 0,
+            job: if job {
+                JobGen::Found {
+                    ours: true,
+                    state: FlinkJobState::Running,
+                    tasks_running: true,
+                    restarts: 0,
+                    checkpoint,
+                }
+            } else {
+                JobGen::NotFound
+            },
+            trigger: TriggerGen::None,
+        };
+        // Submit, see it RUNNING, run past the stability window.
+        let mut steps = vec![ready(None, false)];
+        steps.push(StepGen { dt: 5, ..ready(None, true) });
+        steps.push(StepGen { dt: 120, ..ready(None, true) });
+        for (i, gap) in gaps.iter().enumerate() {
+            let cp = checkpoints[i].map(|age| ((i % 6) as u8, age.min(*gap as u16)));
+            steps.push(StepGen { dt: *gap, ..ready(cp, true) });
+        }
+        let recs = session_walk(&g, &steps);
+        prop_assert_eq!(recs[2].decision.status.machine.state, Some(MachineState::Running));
+        for (i, r) in recs.iter().enumerate().skip(3) {
+            prop_assert!(
+                matches!(r.decision.actions.as_slice(), [Action::Requeue { .. }]),
+                "steady step {} decided {:?}", i, r.decision.actions
+            );
+            prop_assert_eq!(r.decision.status.machine.state, Some(MachineState::Running));
         }
     }
 }
