@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use flink_crd::FlinkDeployment;
 use kube::Client;
+use kube::runtime::reflector::Store;
 
 use crate::caches::Caches;
 use crate::events::EventRecorder;
@@ -26,6 +28,8 @@ pub struct Shared {
     pub events: Arc<EventRecorder>,
     /// The operator's default Flink configuration (flat keys).
     pub defaults: Arc<BTreeMap<String, String>>,
+    /// HTTP client for downloading session jobs' `http(s)://` jars.
+    pub http: reqwest::Client,
 }
 
 /// The context of one scope's controllers.
@@ -34,6 +38,9 @@ pub struct Context {
     pub shared: Shared,
     /// The scope's caches.
     pub caches: Caches,
+    /// The scope's FlinkDeployments (the FlinkDeployment controller's cache): session jobs
+    /// look up their session cluster here.
+    pub flink_deployments: Store<FlinkDeployment>,
     /// Consecutive failures and the last error logged, per resource key.
     failures: Mutex<HashMap<String, (u32, String)>>,
 }
@@ -47,10 +54,11 @@ pub const CONFLICT_RETRY: Duration = Duration::from_millis(200);
 
 impl Context {
     /// A context for a scope.
-    pub fn new(shared: Shared, caches: Caches) -> Self {
+    pub fn new(shared: Shared, caches: Caches, flink_deployments: Store<FlinkDeployment>) -> Self {
         Self {
             shared,
             caches,
+            flink_deployments,
             failures: Mutex::new(HashMap::new()),
         }
     }

@@ -1,17 +1,20 @@
 //! The controllers of one scope (a namespace, or all): FlinkDeployments owning their
-//! clusters' Deployments, Services, ConfigMaps and Ingresses, woken by their pods too (does IO:
-//! watches and reconciles).
+//! clusters' Deployments, Services, ConfigMaps and Ingresses, woken by their pods too, and
+//! FlinkSessionJobs woken by their session cluster (does IO: watches and reconciles).
 
 use std::sync::Arc;
 
-use flink_crd::FlinkDeployment;
+use flink_crd::{FlinkDeployment, FlinkSessionJob};
 use futures::StreamExt;
+use kube::ResourceExt;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::watcher;
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{WatchStreamExt, watcher};
 
 use crate::caches::{self, Scope};
 use crate::context::{Context, Shared};
-use crate::reconcile::{self, KIND_DEPLOYMENT};
+use crate::reconcile::{self, KIND_DEPLOYMENT, KIND_SESSION_JOB};
 use crate::shutdown::Shutdown;
 
 /// Runs the controllers of `scope` until `shutdown` is set. `synced` is told once the caches
@@ -24,30 +27,69 @@ pub async fn run(
     synced: impl FnOnce() + Send + 'static,
 ) {
     let (caches, streams) = caches::watch(&shared.client, &scope, &shared.metrics);
-    let ctx = Arc::new(Context::new(shared.clone(), caches.clone()));
     tracing::info!(scope = %scope.describe(), "starting controllers");
 
-    let ready = caches.clone();
-    tokio::spawn(async move {
-        if ready.ready().await {
-            synced();
-        }
-    });
-
     let fdeps = scope.api::<FlinkDeployment>(&shared.client);
-    let pods = streams.pods;
-    let controller = Controller::new(fdeps, watcher::Config::default())
+    let deployments = Controller::new(fdeps, watcher::Config::default())
         .with_config(ControllerConfig::default().concurrency(concurrency))
         .owns_stream(streams.deployments)
         .owns_stream(streams.services)
         .owns_stream(streams.config_maps)
         .owns_stream(streams.ingresses)
-        .watches_stream(pods, |pod| caches::owner_ref::<FlinkDeployment, _>(&pod))
+        .watches_stream(streams.pods, |pod| {
+            caches::owner_ref::<FlinkDeployment, _>(&pod)
+        })
         .graceful_shutdown_on({
             let s = shutdown.clone();
             async move { s.wait().await }
         });
-    controller
+    let fdep_store = deployments.store();
+    let ctx = Arc::new(Context::new(
+        shared.clone(),
+        caches.clone(),
+        fdep_store.clone(),
+    ));
+
+    // Session jobs: woken by their session cluster's FlinkDeployment (metadata only; the
+    // FlinkDeployment controller's cache has the full objects).
+    let sessions = Controller::new(
+        scope.api::<FlinkSessionJob>(&shared.client),
+        watcher::Config::default(),
+    )
+    .with_config(ControllerConfig::default().concurrency(concurrency));
+    let session_store = sessions.store();
+    let fdep_meta = watcher::watcher(
+        scope.api::<PartialObjectMeta<FlinkDeployment>>(&shared.client),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let sessions = sessions
+        .watches_stream(fdep_meta, move |fdep| {
+            let ns = fdep.namespace();
+            let name = fdep.name_any();
+            session_store
+                .state()
+                .into_iter()
+                .filter(|j| j.namespace() == ns && j.spec.deployment_name == name)
+                .map(|j| ObjectRef::from_obj(&*j))
+                .collect::<Vec<_>>()
+        })
+        .graceful_shutdown_on({
+            let s = shutdown.clone();
+            async move { s.wait().await }
+        });
+
+    let ready = caches.clone();
+    let ready_fdeps = fdep_store.clone();
+    tokio::spawn(async move {
+        if ready.ready().await && ready_fdeps.wait_until_ready().await.is_ok() {
+            synced();
+        }
+    });
+
+    let metrics = shared.metrics.clone();
+    let deployments = deployments
         .run(
             |fdep, ctx| {
                 reconcile::run(fdep, ctx, KIND_DEPLOYMENT, |fdep, ctx| async move {
@@ -55,15 +97,34 @@ pub async fn run(
                 })
             },
             reconcile::error_policy,
+            ctx.clone(),
+        )
+        .for_each(|r| {
+            if let Err(e) = r {
+                log_controller_error(&e, &metrics);
+            }
+            futures::future::ready(())
+        });
+    let metrics = shared.metrics.clone();
+    let sessions = sessions
+        .run(
+            |job, ctx| {
+                reconcile::run(job, ctx, KIND_SESSION_JOB, |job, ctx| async move {
+                    // Session jobs read their session cluster from the FlinkDeployment cache.
+                    let _ = ctx.flink_deployments.wait_until_ready().await;
+                    reconcile::session_job::reconcile(&job, &ctx).await
+                })
+            },
+            reconcile::error_policy,
             ctx,
         )
         .for_each(|r| {
             if let Err(e) = r {
-                log_controller_error(&e, &shared.metrics);
+                log_controller_error(&e, &metrics);
             }
             futures::future::ready(())
-        })
-        .await;
+        });
+    futures::future::join(deployments, sessions).await;
     tracing::info!(scope = %scope.describe(), "controllers stopped");
 }
 

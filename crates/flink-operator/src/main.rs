@@ -8,6 +8,8 @@ use flink_operator::shutdown::Shutdown;
 
 fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    // One TLS crypto provider for every client (kube, jar downloads) and the webhook.
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -92,6 +92,13 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<()> {
         metrics: metrics.clone(),
         events: Arc::new(EventRecorder::new(client.clone(), identity.clone())),
         defaults,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| Error::Config {
+                what: "creating the HTTP client for jar downloads".into(),
+                reason: e.to_string(),
+            })?,
     };
     tracing::info!(
         identity = %identity,

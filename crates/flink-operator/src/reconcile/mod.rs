@@ -2,6 +2,7 @@
 //! log-once errors and backoff (does IO through the per-kind modules).
 
 pub mod deployment;
+pub mod session_job;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

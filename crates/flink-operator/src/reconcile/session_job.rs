@@ -1,0 +1,256 @@
+//! One reconcile of a FlinkSessionJob: observe its session cluster (the FlinkDeployment named by
+//! `spec.deploymentName`) and its job → `flink_lifecycle::session_job::step` → persist status →
+//! execute the actions (does IO: Flink REST, apiserver writes). No lifecycle decision here.
+
+use std::time::Duration;
+
+use flink_crd::status::Phase;
+use flink_crd::{FlinkDeployment, FlinkSessionJob};
+use flink_lifecycle::session_job::{SessionCluster, SessionJobObservation};
+use flink_lifecycle::{Action, Component, JobObservation, Settings};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, Resource, ResourceExt};
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::flink::Call;
+use crate::metrics::{ActionLabels, KindLabels};
+use crate::reconcile::{KIND_SESSION_JOB, action_name, now};
+use crate::{execute, observe, persist};
+
+/// The session cluster's state as the session-job machine needs it, and a client of its REST
+/// API when it has one.
+fn session_cluster(
+    ctx: &Context,
+    namespace: &str,
+    fdep: Option<&FlinkDeployment>,
+) -> (SessionCluster, Option<Call>) {
+    let Some(fdep) = fdep.filter(|d| d.meta().deletion_timestamp.is_none()) else {
+        return (SessionCluster::Missing, None);
+    };
+    if !fdep.spec.is_session_cluster() {
+        return (SessionCluster::NotASessionCluster, None);
+    }
+    let name = fdep.name_any();
+    let objects = ctx.caches.cluster(namespace, &name);
+    let cluster = observe::cluster::observe(&name, &objects);
+    let running = fdep.status.as_ref().and_then(|s| s.phase) == Some(Phase::Running);
+    let call = ctx
+        .shared
+        .flink
+        .base_url(namespace, &name, &objects)
+        .and_then(|url| ctx.shared.flink.client(&url).ok());
+    if running && cluster.job_manager == Component::Ready && call.is_some() {
+        (SessionCluster::Ready, call)
+    } else {
+        (SessionCluster::NotReady, call)
+    }
+}
+
+/// Reconciles one FlinkSessionJob; returns when to look at it again.
+pub async fn reconcile(job: &FlinkSessionJob, ctx: &Context) -> Result<Duration> {
+    let name = job.name_any();
+    let namespace = job.namespace().ok_or(Error::Incomplete("namespace"))?;
+    let key = format!("{namespace}/{name}");
+    let shared = &ctx.shared;
+    let (uid, generation, deleting, has_finalizer) = observe::meta_facts(job);
+    if deleting && !has_finalizer {
+        shared.metrics.set_phase(KIND_SESSION_JOB, &key, None);
+        return Ok(Duration::from_secs(300));
+    }
+    let fdep = ctx
+        .flink_deployments
+        .get(&ObjectRef::new(&job.spec.deployment_name).within(&namespace));
+    let (cluster, call) = session_cluster(ctx, &namespace, fdep.as_deref());
+    let settings = Settings::resolve_session_job(
+        &job.spec,
+        fdep.as_deref().map(|d| &d.spec),
+        &shared.defaults,
+    );
+    let status = job.status.clone().unwrap_or_default();
+    let (job_obs, trigger) = match (&call, cluster, status.job_status.job_id.as_deref()) {
+        (Some(call), SessionCluster::Ready, Some(job_id)) => {
+            let observed = observe::job(call, job_id).await;
+            let trigger = match status.machine.operation.as_ref() {
+                Some(op) => observe::trigger(call, job_id, op).await,
+                None => None,
+            };
+            (observed, trigger)
+        }
+        _ => (JobObservation::NotAsked, None),
+    };
+    let obs = SessionJobObservation {
+        uid,
+        generation,
+        deleting,
+        has_finalizer,
+        settings,
+        cluster,
+        job: job_obs,
+        trigger,
+    };
+    let decision = flink_lifecycle::session_job::step(&job.spec, &status, &obs, now());
+    tracing::trace!(resource = %key, observation = ?obs, actions = ?decision.actions, "decided");
+
+    let api: Api<FlinkSessionJob> = Api::namespaced(shared.client.clone(), &namespace);
+    let mut current = job.clone();
+    let kind_labels = KindLabels {
+        kind: KIND_SESSION_JOB,
+    };
+    if job.status.as_ref() != Some(&decision.status) {
+        let rv = job
+            .resource_version()
+            .ok_or(Error::Incomplete("resourceVersion"))?;
+        current = persist::status(&api, job, &rv, &decision.status).await?;
+        shared
+            .metrics
+            .status_writes
+            .get_or_create(&kind_labels)
+            .inc();
+        if decision.status.phase != status.phase {
+            tracing::info!(
+                resource = %key,
+                from = ?status.phase,
+                to = ?decision.status.phase,
+                waiting_for = decision.status.machine.waiting_for.as_deref().unwrap_or(""),
+                "phase"
+            );
+        }
+    } else {
+        shared
+            .metrics
+            .status_unchanged
+            .get_or_create(&kind_labels)
+            .inc();
+    }
+    let phase = decision
+        .status
+        .phase
+        .map(|p| format!("{p:?}"))
+        .unwrap_or_else(|| "Unknown".into());
+    shared
+        .metrics
+        .set_phase(KIND_SESSION_JOB, &key, Some(phase));
+
+    let mut requeue = Duration::from_secs(obs.settings.steady_interval_secs);
+    for action in &decision.actions {
+        let result = execute_one(ctx, job, &api, &mut current, call.as_ref(), action).await;
+        if !matches!(action, Action::Requeue { .. }) {
+            shared
+                .metrics
+                .actions
+                .get_or_create(&ActionLabels {
+                    action: action_name(action),
+                    outcome: if result.is_ok() { "ok" } else { "error" },
+                })
+                .inc();
+        }
+        if let Some(after) = result? {
+            requeue = after;
+        }
+    }
+    if deleting
+        && decision
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::RemoveFinalizer))
+    {
+        shared.metrics.set_phase(KIND_SESSION_JOB, &key, None);
+    }
+    Ok(requeue)
+}
+
+async fn execute_one(
+    ctx: &Context,
+    job: &FlinkSessionJob,
+    api: &Api<FlinkSessionJob>,
+    current: &mut FlinkSessionJob,
+    call: Option<&Call>,
+    action: &Action,
+) -> Result<Option<Duration>> {
+    let shared = &ctx.shared;
+    let flink = || {
+        call.ok_or_else(|| Error::Flink {
+            what: format!(
+                "reaching the session cluster {} of {}",
+                job.spec.deployment_name,
+                job.name_any()
+            ),
+            source: flink_rest::Error::InvalidUrl {
+                url: String::new(),
+                reason: "no JobManager pod has an address".into(),
+            },
+        })
+    };
+    match action {
+        Action::AddFinalizer | Action::RemoveFinalizer => {
+            let add = matches!(action, Action::AddFinalizer);
+            let rv = current
+                .resource_version()
+                .ok_or(Error::Incomplete("resourceVersion"))?;
+            if let Some(updated) = persist::finalizer(api, current, &rv, add).await? {
+                *current = updated;
+            }
+        }
+        Action::SubmitJob {
+            job_id,
+            jar_uri,
+            entry_class,
+            args,
+            parallelism,
+            restore,
+            allow_non_restored_state,
+            flink_configuration,
+        } => {
+            execute::flink::submit(
+                flink()?,
+                &shared.http,
+                &execute::flink::Submit {
+                    job_id,
+                    jar_uri,
+                    entry_class: entry_class.as_deref(),
+                    args,
+                    parallelism: *parallelism,
+                    restore: restore.as_ref(),
+                    allow_non_restored_state: *allow_non_restored_state,
+                    flink_configuration,
+                },
+            )
+            .await?;
+            tracing::info!(resource = %format!("{}/{}", job.namespace().unwrap_or_default(), job.name_any()), job_id = job_id.as_str(), "submitted the job");
+        }
+        Action::TriggerSavepoint {
+            job_id,
+            trigger_id,
+            directory,
+        } => execute::flink::trigger_savepoint(flink()?, job_id, trigger_id, directory).await?,
+        Action::StopWithSavepoint {
+            job_id,
+            trigger_id,
+            directory,
+        } => execute::flink::stop_with_savepoint(flink()?, job_id, trigger_id, directory).await?,
+        Action::TriggerCheckpoint { job_id, trigger_id } => {
+            execute::flink::trigger_checkpoint(flink()?, job_id, trigger_id).await?
+        }
+        Action::CancelJob { job_id } => execute::flink::cancel(flink()?, job_id).await?,
+        Action::RecordEvent {
+            kind,
+            reason,
+            message,
+        } => {
+            shared
+                .events
+                .publish(&job.object_ref(&()), *kind, reason, message)
+                .await?;
+        }
+        Action::ApplyCluster { .. } | Action::DeleteCluster => {
+            // The session-job machine never emits these: a session job owns no cluster.
+            tracing::warn!(
+                action = action_name(action),
+                "ignoring a cluster action for a FlinkSessionJob"
+            );
+        }
+        Action::Requeue { after_secs } => return Ok(Some(Duration::from_secs(*after_secs))),
+    }
+    Ok(None)
+}
