@@ -243,6 +243,7 @@ impl<'a> Ctx<'a> {
             restore,
             fallback: points,
             reason: Some(reason.to_string()),
+            drops_state_as_asked: false,
         }
     }
 
@@ -318,6 +319,7 @@ impl<'a> Ctx<'a> {
             }),
             fallback: Vec::new(),
             reason: Some("first deployment: initialSavepointPath if set, else empty state".into()),
+            drops_state_as_asked: false,
         });
         self.st.machine.since = Some(time(self.now));
         if self.obs.deleting {
@@ -493,7 +495,8 @@ impl<'a> Ctx<'a> {
                 let restore = self.st.machine.pre_upgrade_restore.clone();
                 // Without a pre-upgrade point a rollback is only allowed when stateless; say so,
                 // so the plan reads as the user's choice if the spec turns stateful meanwhile.
-                let reason = if restore.is_none() && !self.stateful() {
+                let as_asked = restore.is_none() && !self.stateful();
+                let reason = if as_asked {
                     "rollback: the last stable spec from empty state (upgradeMode stateless), as asked"
                 } else {
                     "rollback: the last stable spec from the restore point taken before the upgrade"
@@ -502,6 +505,7 @@ impl<'a> Ctx<'a> {
                     restore,
                     fallback: self.restore_points(),
                     reason: Some(reason.into()),
+                    drops_state_as_asked: as_asked,
                 }
             }
             (_, StopMethod::Savepoint) => {
@@ -514,6 +518,7 @@ impl<'a> Ctx<'a> {
                         "the savepoint stop-with-savepoint {} is taking; if it fails the job keeps running",
                         short(&trigger)
                     )),
+                    drops_state_as_asked: false,
                 }
             }
             (OperationKind::Upgrade, _) if self.redeploy_nonce_changed() => RestorePlan {
@@ -524,6 +529,7 @@ impl<'a> Ctx<'a> {
                 }),
                 fallback: self.restore_points(),
                 reason: Some("savepointRedeployNonce changed: redeploy from initialSavepointPath, dropping the current state as asked".into()),
+                drops_state_as_asked: true,
             },
             _ if self.stateful() && self.is_app() => self.newest_plan("newest recorded savepoint or checkpoint"),
             _ => RestorePlan {
@@ -534,6 +540,7 @@ impl<'a> Ctx<'a> {
                 } else {
                     "session cluster: no job state".into()
                 }),
+                drops_state_as_asked: self.is_app(),
             },
         };
         let mut plan = plan;
@@ -738,11 +745,7 @@ impl<'a> Ctx<'a> {
         let Some(plan) = self.st.machine.restore_plan.as_ref() else {
             return;
         };
-        if plan
-            .reason
-            .as_deref()
-            .is_some_and(|w| w.contains("as asked"))
-        {
+        if plan.drops_state_as_asked {
             return;
         }
         let planned_at = plan
@@ -1454,6 +1457,7 @@ impl<'a> Ctx<'a> {
                         "the savepoint taken by stop-with-savepoint {}",
                         short(&trigger_id)
                     )),
+                    drops_state_as_asked: false,
                 });
                 self.event(
                     EventKind::Normal,

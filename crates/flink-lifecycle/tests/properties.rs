@@ -623,14 +623,14 @@ fn usable_restore_point(st: &FlinkDeploymentStatus) -> bool {
             .is_some_and(|c| c.location.is_some())
 }
 
-/// The persisted restore plan drops state because the user asked (see the machine's
-/// `start_operation`: stateless upgrade or savepointRedeployNonce).
+/// The persisted restore plan drops state because the user asked (its typed
+/// `dropsStateAsAsked`, set by the machine's `start_operation` for a stateless upgrade or
+/// rollback, or savepointRedeployNonce).
 fn opted_out(st: &FlinkDeploymentStatus) -> bool {
     st.machine
         .restore_plan
         .as_ref()
-        .and_then(|p| p.reason.as_deref())
-        .is_some_and(|why| why.ends_with("as asked"))
+        .is_some_and(|p| p.drops_state_as_asked)
 }
 
 fn is_stateful_app(spec: &FlinkDeploymentSpec) -> bool {
@@ -644,7 +644,7 @@ fn is_stateful_app(spec: &FlinkDeploymentSpec) -> bool {
 /// usable savepoint (`lastSavepoint`) or checkpoint (`lastCheckpoint` with a location).
 /// The one exception is the user's opt-out recorded in the restore plan (before or after the
 /// step) when the
-/// operation started (its reason ends "as asked": upgradeMode was stateless then, or
+/// operation started (`dropsStateAsAsked`: upgradeMode was stateless then, or
 /// savepointRedeployNonce; a spec turned stateful since does not bring dropped state back).
 /// `savepointRedeployNonce` restores from `initialSavepointPath` (validation refuses the nonce
 /// without the path), so it never starts from `None` either.
@@ -680,8 +680,8 @@ fn check_no_stateless_start(r: &Rec) -> Result<(), String> {
 /// - the status it persists first names a restore point (`machine.restorePlan.restore`: the
 ///   savepoint stop-with-savepoint recorded, or for last-state the newest checkpoint), or
 /// - the persisted plan records the user's opt-out, decided when the operation started
-///   (upgradeMode stateless at that time, or savepointRedeployNonce: its reason ends "as
-///   asked"; the spec may have turned stateful since), or
+///   (upgradeMode stateless at that time, or savepointRedeployNonce: `dropsStateAsAsked`;
+///   the spec may have turned stateful since), or
 /// - the operation chose not to stop the job (`stop: None`: when it started the job was not
 ///   running, e.g. FAILED, lost by Flink, its cluster gone) and the status records no
 ///   savepoint or checkpoint at all: there is no recorded state to lose (a job seen RUNNING

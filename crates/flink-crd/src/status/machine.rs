@@ -116,6 +116,12 @@ pub struct RestorePlan {
     /// empty as upgradeMode says").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The plan drops the job's current state because the spec asks for it (upgradeMode
+    /// stateless, or savepointRedeployNonce redeploying from initialSavepointPath). The machine
+    /// never replaces such a plan with a newer recorded savepoint or checkpoint. Absent
+    /// (false) for every plan that keeps state.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drops_state_as_asked: bool,
 }
 
 /// The operation in flight.

@@ -724,13 +724,18 @@ pub fn transcript(sc: &Scenario, records: &[Record]) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "  restore:  {restore}{} ({})",
+                "  restore:  {restore}{} ({}){}",
                 if fb.is_empty() {
                     String::new()
                 } else {
                     format!("; fallback {}", fb.join(", "))
                 },
-                p.reason.as_deref().unwrap_or_default()
+                p.reason.as_deref().unwrap_or_default(),
+                if p.drops_state_as_asked {
+                    " [dropsStateAsAsked]"
+                } else {
+                    ""
+                }
             );
         }
         if let Some(r) = &ms.pre_upgrade_restore {
