@@ -34,6 +34,7 @@ pub(crate) struct RunDirs {
     pub work: PathBuf,
     pub tmp: PathBuf,
     pub conf: PathBuf,
+    pub host_view: PathBuf,
 }
 
 impl RunDirs {
@@ -48,6 +49,7 @@ impl RunDirs {
             work: run.join("work"),
             tmp: run.join("tmp"),
             conf: run.join("conf"),
+            host_view: run.join("host"),
         };
         for d in [&dirs.upper, &dirs.work, &dirs.tmp, &dirs.conf] {
             std::fs::create_dir_all(d).map_err(io("creating a container folder", d))?;

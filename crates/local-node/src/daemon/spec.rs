@@ -261,7 +261,13 @@ pub(crate) struct StartScript {
     pub tmp: PathBuf,
     pub mounts: Vec<Mount>,
     pub working_dir: String,
+    /// Where the host's `/tmp` and `/opt` stay reachable once the container's own cover
+    /// them.
+    pub host_view: PathBuf,
 }
+
+/// Host folders the container's own mounts cover.
+const SHADOWED: [&str; 2] = ["/tmp", "/opt"];
 
 /// Quotes a string for `sh`.
 pub(crate) fn sh_quote(s: &str) -> String {
@@ -279,6 +285,23 @@ impl StartScript {
             "#!/bin/sh\n# Written by local-node: prepares one container's namespaces.\nset -e\n",
         );
         let _ = writeln!(s, "hostname {}", sh_quote(&self.hostname));
+        // The container's own /tmp and /opt cover the host's. Volume sources there (a
+        // hostPath such as /tmp/flink-data) are reached through a view of the host folder
+        // bound before it is covered.
+        let mut mounts = self.mounts.clone();
+        for root in SHADOWED {
+            let under = |p: &std::path::Path| p.starts_with(root);
+            if !mounts.iter().any(|m| under(&m.source)) {
+                continue;
+            }
+            let view = self.host_view.join(&root[1..]);
+            let _ = writeln!(s, "mkdir -p {v}\nmount --bind {root} {v}", v = q(&view));
+            for m in mounts.iter_mut().filter(|m| under(&m.source)) {
+                if let Ok(rest) = m.source.strip_prefix(root) {
+                    m.source = view.join(rest);
+                }
+            }
+        }
         if let Some(f) = &self.flink {
             // A tmpfs hides the host's /opt inside this container, so /opt/flink can exist
             // without touching the host.
@@ -292,7 +315,7 @@ impl StartScript {
             );
         }
         let _ = writeln!(s, "mount --bind {} /tmp", q(&self.tmp));
-        let mut mounts = self.mounts.clone();
+        // Parents before children.
         mounts.sort_by_key(|m| m.target.matches('/').count());
         for m in &mounts {
             let t = sh_quote(&m.target);
@@ -440,16 +463,23 @@ mod tests {
                     read_only: false,
                 },
                 Mount {
-                    source: "/v/a".into(),
+                    source: "/tmp/a".into(),
                     target: "/data".into(),
                     is_file: false,
                     read_only: true,
                 },
             ],
             working_dir: "/".into(),
+            host_view: "/p/host".into(),
         }
         .render();
-        let a = script.find("mount --bind '/v/a'").expect("a");
+        // A source under /tmp is reached through the host view, bound before /tmp is covered.
+        let view = script
+            .find("mount --bind /tmp '/p/host/tmp'")
+            .expect("host view");
+        let tmp = script.find("mount --bind '/p/tmp' /tmp").expect("tmp");
+        assert!(view < tmp, "{script}");
+        let a = script.find("mount --bind '/p/host/tmp/a'").expect("a");
         let b = script.find("mount --bind '/v/b'").expect("b");
         assert!(a < b, "{script}");
         assert!(script.contains("hostname 'jm-0'"));

@@ -752,6 +752,7 @@ impl Worker {
             tmp: run.tmp.clone(),
             mounts,
             working_dir: c.working_dir.clone().unwrap_or_else(|| default_wd.into()),
+            host_view: run.host_view.clone(),
         };
         let argv = spec::argv(c, entry, &user_env);
         launch::spawn(&net.netns, &cdir, &script, &argv, &env, self.notify.clone())
