@@ -104,12 +104,27 @@ pub async fn run(cfg: DaemonConfig) -> Result<()> {
         }
         tracing::info!("ready");
     };
+    // When the control plane goes (`cluster down` removes its folder and kubeconfig), nothing
+    // can manage or delete these pods any more: stop them rather than leak JVMs.
+    let watched = cfg.kubeconfig.clone();
+    let pods_dir = layout.pods();
+    let orphaned = async move {
+        while watched.exists() {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+        tracing::warn!("the control plane's kubeconfig is gone: stopping every pod and exiting");
+        let _ = tokio::task::spawn_blocking(move || {
+            cleanup::stop_everything(&pods_dir, std::time::Duration::from_secs(10))
+        })
+        .await;
+    };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(io("listening for SIGTERM", "signal"))?;
     tokio::select! {
         _ = pods::run(shared, records, on_ready) => {}
         _ = term.recv() => tracing::info!("SIGTERM: exiting, pods keep running"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: exiting, pods keep running"),
+        _ = orphaned => {}
     }
     let _ = std::fs::remove_file(layout.ready_file());
     Ok(())
