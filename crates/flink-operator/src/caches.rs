@@ -7,6 +7,9 @@
 //! (existence and labels are all the operator needs of them).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use flink_crd::FlinkDeployment;
 
 use futures::{Stream, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -52,9 +55,61 @@ impl Scope {
     }
 }
 
+/// Whether each watch of a scope has delivered its initial list, set by the watch streams
+/// themselves (the stores' own `wait_until_ready` is not safe to poll and drop repeatedly).
+#[derive(Clone, Default)]
+pub struct Readiness {
+    flags: Arc<std::sync::Mutex<Vec<Arc<AtomicBool>>>>,
+}
+
+impl Readiness {
+    fn flag(&self) -> Arc<AtomicBool> {
+        let f = Arc::new(AtomicBool::new(false));
+        self.flags
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(f.clone());
+        f
+    }
+
+    /// Every watch has listed.
+    pub fn is_ready(&self) -> bool {
+        self.flags
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .all(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// Waits until every watch has listed.
+    pub async fn ready(&self) {
+        while !self.is_ready() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Marks `flag` once the stream's first initial list is complete.
+fn mark_ready<K, S>(
+    stream: S,
+    flag: Arc<AtomicBool>,
+) -> impl Stream<Item = S::Item> + Send + 'static
+where
+    K: Send + 'static,
+    S: Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
+{
+    stream.inspect(move |ev| {
+        if let Ok(watcher::Event::InitDone) = ev {
+            flag.store(true, Ordering::SeqCst);
+        }
+    })
+}
+
 /// The stores of one scope.
 #[derive(Clone)]
 pub struct Caches {
+    /// The FlinkDeployments of the scope (session jobs look up their session cluster here).
+    pub flink_deployments: Store<FlinkDeployment>,
     /// JobManager and TaskManager Deployments of our clusters.
     pub deployments: Store<Deployment>,
     /// Pods of our clusters (`type=flink-standalone-kubernetes`).
@@ -65,6 +120,8 @@ pub struct Caches {
     pub config_maps: Store<PartialObjectMeta<ConfigMap>>,
     /// Ingresses of our clusters (metadata only).
     pub ingresses: Store<PartialObjectMeta<Ingress>>,
+    /// Whether the watches have listed.
+    pub readiness: Readiness,
 }
 
 /// A watch's trigger stream: every object applied or deleted.
@@ -72,6 +129,8 @@ pub type Touched<K> = futures::stream::BoxStream<'static, Result<K, watcher::Err
 
 /// The trigger streams a controller consumes; consuming them keeps the stores current.
 pub struct Streams {
+    /// FlinkDeployments applied (the FlinkDeployment controller's main stream).
+    pub flink_deployments: Touched<FlinkDeployment>,
     /// Deployments touched (applied or deleted).
     pub deployments: Touched<Deployment>,
     /// Pods touched.
@@ -103,6 +162,7 @@ fn full<K>(
     selector: &str,
     metrics: Arc<Metrics>,
     resource: &'static str,
+    flag: Arc<AtomicBool>,
 ) -> (Store<K>, Touched<K>)
 where
     K: Resource<DynamicType = ()>
@@ -120,7 +180,7 @@ where
         resource,
     )
     .default_backoff();
-    let stream = reflector::reflector(writer, stream)
+    let stream = mark_ready(reflector::reflector(writer, stream), flag)
         .touched_objects()
         .boxed();
     (store, stream)
@@ -131,6 +191,7 @@ fn meta<K>(
     selector: &str,
     metrics: Arc<Metrics>,
     resource: &'static str,
+    flag: Arc<AtomicBool>,
 ) -> (Store<PartialObjectMeta<K>>, Touched<PartialObjectMeta<K>>)
 where
     K: Resource<DynamicType = ()>
@@ -148,7 +209,7 @@ where
         resource,
     )
     .default_backoff();
-    let stream = reflector::reflector(writer, stream)
+    let stream = mark_ready(reflector::reflector(writer, stream), flag)
         .touched_objects()
         .boxed();
     (store, stream)
@@ -158,37 +219,70 @@ where
 pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches, Streams) {
     let managed = labels::managed_selector();
     let pods_selector = labels::pod_selector();
-    let (deployments, dep_stream) =
-        full::<Deployment>(scope.api(client), &managed, metrics.clone(), "deployments");
-    let (pods, pod_stream) =
-        full::<Pod>(scope.api(client), &pods_selector, metrics.clone(), "pods");
+    let readiness = Readiness::default();
+    let (flink_deployments, fdep_stream) = {
+        let (store, writer) = reflector::store();
+        let stream = counted(
+            watcher(
+                scope.api::<FlinkDeployment>(client),
+                watcher::Config::default(),
+            ),
+            metrics.clone(),
+            "flinkdeployments",
+        )
+        .default_backoff();
+        let stream = mark_ready(reflector::reflector(writer, stream), readiness.flag())
+            .applied_objects()
+            .boxed();
+        (store, stream)
+    };
+    let (deployments, dep_stream) = full::<Deployment>(
+        scope.api(client),
+        &managed,
+        metrics.clone(),
+        "deployments",
+        readiness.flag(),
+    );
+    let (pods, pod_stream) = full::<Pod>(
+        scope.api(client),
+        &pods_selector,
+        metrics.clone(),
+        "pods",
+        readiness.flag(),
+    );
     let (services, svc_stream) = meta::<Service>(
         scope.api::<PartialObjectMeta<Service>>(client),
         &managed,
         metrics.clone(),
         "services",
+        readiness.flag(),
     );
     let (config_maps, cm_stream) = meta::<ConfigMap>(
         scope.api::<PartialObjectMeta<ConfigMap>>(client),
         &managed,
         metrics.clone(),
         "configmaps",
+        readiness.flag(),
     );
     let (ingresses, ing_stream) = meta::<Ingress>(
         scope.api::<PartialObjectMeta<Ingress>>(client),
         &managed,
         metrics.clone(),
         "ingresses",
+        readiness.flag(),
     );
     (
         Caches {
+            flink_deployments,
             deployments,
             pods,
             services,
             config_maps,
             ingresses,
+            readiness,
         },
         Streams {
+            flink_deployments: fdep_stream,
             deployments: dep_stream,
             pods: pod_stream,
             services: svc_stream,
@@ -199,14 +293,15 @@ pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches,
 }
 
 impl Caches {
-    /// Waits until every store has its initial list (a reconcile before that would see
+    /// Waits until every watch has its initial list (a reconcile before that would see
     /// clusters as missing).
-    pub async fn ready(&self) -> bool {
-        self.deployments.wait_until_ready().await.is_ok()
-            && self.pods.wait_until_ready().await.is_ok()
-            && self.services.wait_until_ready().await.is_ok()
-            && self.config_maps.wait_until_ready().await.is_ok()
-            && self.ingresses.wait_until_ready().await.is_ok()
+    pub async fn ready(&self) {
+        self.readiness.ready().await
+    }
+
+    /// Whether every watch has its initial list, without waiting.
+    pub fn is_ready(&self) -> bool {
+        self.readiness.is_ready()
     }
 
     /// The cluster objects of FlinkDeployment `name` in `namespace`.

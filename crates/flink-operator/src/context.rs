@@ -6,9 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use flink_crd::FlinkDeployment;
 use kube::Client;
-use kube::runtime::reflector::Store;
 
 use crate::caches::Caches;
 use crate::events::EventRecorder;
@@ -38,9 +36,6 @@ pub struct Context {
     pub shared: Shared,
     /// The scope's caches.
     pub caches: Caches,
-    /// The scope's FlinkDeployments (the FlinkDeployment controller's cache): session jobs
-    /// look up their session cluster here.
-    pub flink_deployments: Store<FlinkDeployment>,
     /// Consecutive failures and the last error logged, per resource key.
     failures: Mutex<HashMap<String, (u32, String)>>,
 }
@@ -54,11 +49,10 @@ pub const CONFLICT_RETRY: Duration = Duration::from_millis(200);
 
 impl Context {
     /// A context for a scope.
-    pub fn new(shared: Shared, caches: Caches, flink_deployments: Store<FlinkDeployment>) -> Self {
+    pub fn new(shared: Shared, caches: Caches) -> Self {
         Self {
             shared,
             caches,
-            flink_deployments,
             failures: Mutex::new(HashMap::new()),
         }
     }

@@ -29,26 +29,21 @@ pub async fn run(
     let (caches, streams) = caches::watch(&shared.client, &scope, &shared.metrics);
     tracing::info!(scope = %scope.describe(), "starting controllers");
 
-    let fdeps = scope.api::<FlinkDeployment>(&shared.client);
-    let deployments = Controller::new(fdeps, watcher::Config::default())
-        .with_config(ControllerConfig::default().concurrency(concurrency))
-        .owns_stream(streams.deployments)
-        .owns_stream(streams.services)
-        .owns_stream(streams.config_maps)
-        .owns_stream(streams.ingresses)
-        .watches_stream(streams.pods, |pod| {
-            caches::owner_ref::<FlinkDeployment, _>(&pod)
-        })
-        .graceful_shutdown_on({
-            let s = shutdown.clone();
-            async move { s.wait().await }
-        });
-    let fdep_store = deployments.store();
-    let ctx = Arc::new(Context::new(
-        shared.clone(),
-        caches.clone(),
-        fdep_store.clone(),
-    ));
+    let deployments =
+        Controller::for_stream(streams.flink_deployments, caches.flink_deployments.clone())
+            .with_config(ControllerConfig::default().concurrency(concurrency))
+            .owns_stream(streams.deployments)
+            .owns_stream(streams.services)
+            .owns_stream(streams.config_maps)
+            .owns_stream(streams.ingresses)
+            .watches_stream(streams.pods, |pod| {
+                caches::owner_ref::<FlinkDeployment, _>(&pod)
+            })
+            .graceful_shutdown_on({
+                let s = shutdown.clone();
+                async move { s.wait().await }
+            });
+    let ctx = Arc::new(Context::new(shared.clone(), caches.clone()));
 
     // Session jobs: woken by their session cluster's FlinkDeployment (metadata only; the
     // FlinkDeployment controller's cache has the full objects).
@@ -81,11 +76,9 @@ pub async fn run(
         });
 
     let ready = caches.clone();
-    let ready_fdeps = fdep_store.clone();
     tokio::spawn(async move {
-        if ready.ready().await && ready_fdeps.wait_until_ready().await.is_ok() {
-            synced();
-        }
+        ready.ready().await;
+        synced();
     });
 
     let metrics = shared.metrics.clone();
@@ -110,8 +103,6 @@ pub async fn run(
         .run(
             |job, ctx| {
                 reconcile::run(job, ctx, KIND_SESSION_JOB, |job, ctx| async move {
-                    // Session jobs read their session cluster from the FlinkDeployment cache.
-                    let _ = ctx.flink_deployments.wait_until_ready().await;
                     reconcile::session_job::reconcile(&job, &ctx).await
                 })
             },

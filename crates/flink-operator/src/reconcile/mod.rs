@@ -16,6 +16,9 @@ use crate::context::{CONFLICT_RETRY, Context};
 use crate::error::Error;
 use crate::metrics::{ErrorLabels, KindLabels, ReconcileLabels};
 
+/// Retry delay of a reconcile that came before the caches were filled.
+const CACHE_WAIT: Duration = Duration::from_millis(200);
+
 /// Metric label of FlinkDeployments.
 pub const KIND_DEPLOYMENT: &str = "FlinkDeployment";
 /// Metric label of FlinkSessionJobs.
@@ -57,8 +60,11 @@ where
     F: FnOnce(Arc<K>, Arc<Context>) -> Fut,
     Fut: std::future::Future<Output = Result<Duration, Error>>,
 {
-    // A reconcile before the caches hold the cluster's objects would see them missing.
-    ctx.caches.ready().await;
+    // A reconcile before the caches hold the cluster's objects would see them missing; come
+    // back once they do (waiting here would stall the controller that fills them).
+    if !ctx.caches.is_ready() {
+        return Ok(Requeue::requeue(CACHE_WAIT));
+    }
     let key = format!(
         "{kind}/{}/{}",
         obj.namespace().unwrap_or_default(),

@@ -59,6 +59,7 @@ pub async fn reconcile(job: &FlinkSessionJob, ctx: &Context) -> Result<Duration>
         return Ok(Duration::from_secs(300));
     }
     let fdep = ctx
+        .caches
         .flink_deployments
         .get(&ObjectRef::new(&job.spec.deployment_name).within(&namespace));
     let (cluster, call) = session_cluster(ctx, &namespace, fdep.as_deref());
