@@ -136,6 +136,7 @@ async fn a_plain_flink_deployment_runs_restarts_scales_and_stops() {
         .expect("namespace");
     let pods: Api<Pod> = Api::namespaced(cluster.client().expect("client"), ns.name());
     apply(cluster, ns.name(), &manifests(FlinkVersion::V1_20));
+    let applied_at = Instant::now();
 
     // Ready pods, REST at the JobManager pod's own address, two TaskManagers registered. The
     // TaskManagers only know the JobManager as `flink-jm` (the Service), so registering
@@ -152,6 +153,10 @@ async fn a_plain_flink_deployment_runs_restarts_scales_and_stops() {
         }
     })
     .await;
+    println!(
+        "start: 3 pods ready and 2 TaskManagers registered {:.1}s after `kubectl apply`",
+        applied_at.elapsed().as_secs_f64()
+    );
     for tm in &tms {
         let ip = pod_ip(tm);
         assert!(
@@ -193,6 +198,7 @@ async fn a_plain_flink_deployment_runs_restarts_scales_and_stops() {
             .expect("kill runs")
             .success()
     );
+    let killed_at = Instant::now();
     let victim_name = victim.metadata.name.clone().expect("name");
     wait_for(
         "the killed TaskManager to restart and be ready",
@@ -233,6 +239,11 @@ async fn a_plain_flink_deployment_runs_restarts_scales_and_stops() {
         }
     })
     .await;
+
+    println!(
+        "restart: the killed TaskManager was back in Flink {:.1}s after kill -9",
+        killed_at.elapsed().as_secs_f64()
+    );
 
     // Scaling the TaskManagers to 3 and back to 1 starts and stops processes.
     kubectl(
