@@ -39,6 +39,11 @@ impl Layout {
         self.dir.join(".lock")
     }
 
+    /// The last pod address handed out.
+    pub fn last_ip(&self) -> PathBuf {
+        self.dir.join("last-ip")
+    }
+
     /// One folder per pod, named by the pod's UID.
     pub fn pods(&self) -> PathBuf {
         self.dir.join("pods")

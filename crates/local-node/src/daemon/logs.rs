@@ -167,14 +167,19 @@ where
         current_log(&cdir)
     };
     let Ok(content) = tokio::fs::read(&path).await else {
-        let msg = format!(
-            "{} log of container {} in pod {}/{} not found\n",
-            if req.previous { "previous" } else { "current" },
-            req.container,
-            req.namespace,
-            req.pod
-        );
-        return respond(&mut stream, "404 Not Found", msg.as_bytes()).await;
+        // 400 with the kubelet's wording: the apiserver passes it on as a BadRequest.
+        let msg = if req.previous {
+            format!(
+                "previous terminated container \"{}\" in pod \"{}\" not found",
+                req.container, req.pod
+            )
+        } else {
+            format!(
+                "container \"{}\" in pod \"{}\" is waiting to start: no log yet",
+                req.container, req.pod
+            )
+        };
+        return respond(&mut stream, "400 Bad Request", msg.as_bytes()).await;
     };
     let mut body = match req.tail_lines {
         Some(n) => tail(&content, n),

@@ -56,6 +56,12 @@ pub async fn run(cfg: DaemonConfig) -> Result<()> {
 
     let records = record::read_all(&layout.pods());
     let mut ipam = net::Ipam::default();
+    if let Some(last) = std::fs::read_to_string(layout.last_ip())
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+    {
+        ipam.resume_after(last);
+    }
     for r in records.values() {
         if let Some(n) = &r.net {
             ipam.reserve(n.ip);

@@ -162,6 +162,11 @@ const FIRST: u32 = u32::from_be_bytes([10, 244, 0, 2]);
 const LAST: u32 = u32::from_be_bytes([10, 244, 255, 254]);
 
 impl Ipam {
+    /// Continues handing out addresses after `last` (the last one an earlier daemon gave).
+    pub fn resume_after(&mut self, last: Ipv4Addr) {
+        self.last = u32::from(last);
+    }
+
     /// Marks an address (of an adopted pod) as taken.
     pub fn reserve(&mut self, ip: Ipv4Addr) {
         self.used.insert(u32::from(ip));

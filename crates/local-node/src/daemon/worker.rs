@@ -131,6 +131,7 @@ pub(crate) struct Worker {
     last_sent: Option<serde_json::Value>,
     hosts_text: String,
     services: watch::Receiver<ServiceTable>,
+    services_live: bool,
 }
 
 fn status_of<'a>(
@@ -224,6 +225,7 @@ impl Worker {
             last_sent: None,
             hosts_text: String::new(),
             services,
+            services_live: true,
         }
     }
 
@@ -267,7 +269,11 @@ impl Worker {
             tokio::select! {
                 r = self.rx.changed() => if r.is_err() { return },
                 _ = self.notify.notified() => {},
-                _ = self.services.changed() => {},
+                r = self.services.changed(), if self.services_live => {
+                    // The table's task ended (it should not): stop waiting on it rather than
+                    // spin on an error.
+                    self.services_live = r.is_ok();
+                },
                 _ = tokio::time::sleep(Duration::from_millis(1000)) => {},
             }
         }
@@ -317,6 +323,9 @@ impl Worker {
                 self.problem = Some(("NetworkNotReady".into(), "no free pod address".into()));
                 return;
             };
+            // Remembered so a restarted daemon keeps cycling instead of reusing fresh
+            // addresses that stale hosts entries may still name.
+            let _ = std::fs::write(self.sh.layout.last_ip(), ip.to_string());
             let net = PodNet::for_pod(&self.uid, ip);
             if let Err(e) = net.create().await {
                 if let Ok(mut i) = self.sh.ipam.lock() {
