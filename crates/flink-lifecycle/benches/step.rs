@@ -1,5 +1,6 @@
-//! One `step` of a steady Running deployment and one upgrade step (spec changed → stop with
-//! savepoint). Run: `cargo bench -p flink-lifecycle --bench step`.
+//! One `step` of a steady Running deployment, one upgrade step (spec changed → stop with
+//! savepoint) and the spec hash alone (computed once per generation, so part of the upgrade
+//! step). Run: `cargo bench -p flink-lifecycle --bench step`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flink_crd::FlinkDeploymentSpec;
@@ -57,6 +58,9 @@ fn bench(c: &mut Criterion) {
     let later = t0 + k8s_openapi::jiff::SignedDuration::from_secs(660);
     c.bench_function("step/steady_running", |b| {
         b.iter(|| step(black_box(&s), black_box(&steady), black_box(&obs), later))
+    });
+    c.bench_function("spec_hash", |b| {
+        b.iter(|| flink_lifecycle::spec_hash(black_box(&s)))
     });
     let changed = spec(4);
     let mut obs2 = obs.clone();

@@ -31,11 +31,21 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Appends `v` as 16 lowercase hex digits (what `{:016x}` writes, without the formatting
+/// machinery: ids are made on every step).
+fn push_hex(out: &mut String, v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(char::from(DIGITS[((v >> (shift * 4)) & 0xf) as usize]));
+    }
+}
+
 /// 32 lowercase hex characters (a Flink JobID / TriggerId) from the given parts.
 pub(crate) fn hex128(parts: &[&[u8]]) -> String {
-    let a = mix(fnv1a(0, parts));
-    let b = mix(fnv1a(0x9e37_79b9_7f4a_7c15, parts));
-    format!("{a:016x}{b:016x}")
+    let mut out = String::with_capacity(32);
+    push_hex(&mut out, mix(fnv1a(0, parts)));
+    push_hex(&mut out, mix(fnv1a(0x9e37_79b9_7f4a_7c15, parts)));
+    out
 }
 
 /// The fixed job id of the `n`-th deployment of resource `uid`.
@@ -76,7 +86,9 @@ fn hash_json<T: serde::Serialize>(value: &T) -> String {
     // The separator `fnv1a` appends after each part.
     w.0 ^= 0xff;
     w.0 = w.0.wrapping_mul(FNV_PRIME);
-    format!("{:016x}", mix(w.0))
+    let mut out = String::with_capacity(16);
+    push_hex(&mut out, mix(w.0));
+    out
 }
 
 /// Clears the job fields that steer the machine rather than the job itself.
@@ -141,6 +153,9 @@ mod tests {
         assert_eq!(job_id("u", 1).len(), 32);
         // Pinned: a change here would change the ids of running deployments.
         assert_eq!(job_id("uid-1", 1), "0ce48541207f5a9d59cd1d88e531a884");
+        let mut hex = String::new();
+        push_hex(&mut hex, 0x00ab_cdef_0123_4567);
+        assert_eq!(hex, format!("{:016x}", 0x00ab_cdef_0123_4567_u64));
     }
 
     #[test]

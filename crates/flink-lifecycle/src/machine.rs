@@ -7,7 +7,6 @@
 //! so "stop the job" is emitted in the same step that decided to upgrade.
 
 use k8s_openapi::jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use statig::prelude::*;
 
 use crate::observation::{FlinkJobState, JobObservation, Observation};
@@ -15,12 +14,12 @@ use crate::rules::Ctx;
 use flink_crd::status::MachineState;
 
 /// The machine (no shared storage: see the module docs).
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default)]
 pub(crate) struct Lifecycle;
 
 #[state_machine(
     initial = "State::deploying()",
-    state(derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)),
+    state(derive(Debug, Clone, Copy, PartialEq, Eq)),
     superstate(derive(Debug)),
     after_transition = "Self::after_transition"
 )]
@@ -153,17 +152,11 @@ const MAX_TRANSITIONS_PER_STEP: usize = 8;
 
 /// Runs the machine from `state` on the context until it rests.
 pub(crate) fn run(state: MachineState, ctx: &mut Ctx<'_>, obs: &Observation) {
-    // statig rebuilds a machine only through serde (a deserialized machine is uninitialized,
-    // and `init` runs entry actions, of which this machine has none).
-    let persisted =
-        serde_json::json!({ "shared_storage": null, "state": from_machine_state(state) });
-    let mut sm: statig::blocking::StateMachine<Lifecycle> = match serde_json::from_value(persisted)
-    {
-        Ok(sm) => sm,
-        // Unreachable for our own unit states; fall back to a fresh machine rather than panic.
-        Err(_) => Lifecycle.state_machine(),
-    };
-    sm.init_with_context(ctx);
+    // Rebuilt at the persisted state without serde: statig's uninitialized machine takes its
+    // state directly, and `init` runs entry actions, of which this machine has none.
+    let mut sm = Lifecycle.uninitialized_state_machine();
+    *sm.state_mut() = from_machine_state(state);
+    let mut sm = sm.init_with_context(ctx);
     for _ in 0..MAX_TRANSITIONS_PER_STEP {
         ctx.transitioned = false;
         sm.handle_with_context(obs, ctx);

@@ -10,6 +10,8 @@ use flink_crd::status::{
     JobManagerDeploymentStatus, MachineState, OperationKind, Phase, ReconciliationState,
     ResourceLifecycleState, SnapshotTriggerType, StopMethod,
 };
+use std::borrow::Cow;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::observation::{Component, JobObservation};
@@ -121,15 +123,15 @@ impl Ctx<'_> {
 
         // Job state.
         let job_state = match &self.obs.job {
-            JobObservation::Found(f) => Some(f.state.as_str().to_string()),
-            JobObservation::Unreachable { .. } => Some("UNKNOWN".to_string()),
+            JobObservation::Found(f) => Some(f.state.as_str()),
+            JobObservation::Unreachable { .. } => Some("UNKNOWN"),
             JobObservation::NotFound | JobObservation::NotAsked => match state {
-                MachineState::Suspended => Some("SUSPENDED".to_string()),
+                MachineState::Suspended => Some("SUSPENDED"),
                 _ => None,
             },
         };
-        if self.st.job_status.state != job_state {
-            self.st.job_status.state = job_state;
+        if self.st.job_status.state.as_deref() != job_state {
+            self.st.job_status.state = job_state.map(str::to_string);
             self.st.job_status.update_time = Some(now_ms.to_string());
             if self.st.job_status.state.as_deref() == Some("RUNNING") {
                 self.st.job_status.start_time = Some(now_ms.to_string());
@@ -156,13 +158,14 @@ impl Ctx<'_> {
         } else {
             phase_reason(phase)
         };
-        let ready_msg = if ready {
-            "the cluster is ready and the job runs".to_string()
+        let waiting_msg: Cow<'static, str> = match &ms.waiting_for {
+            Some(w) => Cow::Owned(format!("waiting for {w}")),
+            None => Cow::Borrowed(""),
+        };
+        let ready_msg: Cow<'static, str> = if ready {
+            Cow::Borrowed("the cluster is ready and the job runs")
         } else {
-            ms.waiting_for
-                .clone()
-                .map(|w| format!("waiting for {w}"))
-                .unwrap_or_default()
+            waiting_msg.clone()
         };
         let progressing = matches!(
             state,
@@ -171,29 +174,21 @@ impl Ctx<'_> {
                 | MachineState::Stopping
                 | MachineState::TearingDown
         );
-        let progressing_msg = ms
-            .waiting_for
-            .clone()
-            .map(|w| format!("waiting for {w}"))
-            .unwrap_or_default();
-        let (degraded, d_reason, d_msg) = match (&ms.degraded, state) {
-            (_, MachineState::Failed) => (
-                true,
-                "Failed".to_string(),
-                self.st.error.clone().unwrap_or_default(),
-            ),
-            (Some(d), _) => (true, d.reason.clone(), d.message.clone()),
-            (None, _) => (false, "AsExpected".to_string(), String::new()),
-        };
         let generation = Some(self.obs.generation);
         let now = Time(self.now);
-        let conds = &mut self.st.conditions;
+        let st = &mut self.st;
+        let (degraded, d_reason, d_msg) = match (&st.machine.degraded, state) {
+            (_, MachineState::Failed) => (true, "Failed", st.error.as_deref().unwrap_or_default()),
+            (Some(d), _) => (true, d.reason.as_str(), d.message.as_str()),
+            (None, _) => (false, "AsExpected", ""),
+        };
+        let conds = &mut st.conditions;
         set_condition(
             conds,
             "Ready",
             ready,
             ready_reason,
-            ready_msg,
+            &ready_msg,
             generation,
             &now,
         );
@@ -202,12 +197,12 @@ impl Ctx<'_> {
             "Progressing",
             progressing,
             phase_reason(phase),
-            progressing_msg,
+            &waiting_msg,
             generation,
             &now,
         );
         set_condition(
-            conds, "Degraded", degraded, &d_reason, d_msg, generation, &now,
+            conds, "Degraded", degraded, d_reason, d_msg, generation, &now,
         );
     }
 }
@@ -225,31 +220,37 @@ fn phase_reason(phase: Phase) -> &'static str {
     }
 }
 
+/// Sets a condition, writing (allocating) only what changed: a steady resource's step leaves
+/// its conditions untouched.
 fn set_condition(
     conds: &mut Vec<Condition>,
     type_: &str,
     status: bool,
     reason: &str,
-    message: String,
+    message: &str,
     generation: Option<i64>,
     now: &Time,
 ) {
-    let status = if status { "True" } else { "False" }.to_string();
+    let status = if status { "True" } else { "False" };
     match conds.iter_mut().find(|c| c.type_ == type_) {
         Some(c) => {
             if c.status != status {
                 c.last_transition_time = now.clone();
-                c.status = status;
+                c.status = status.to_string();
             }
-            c.reason = reason.to_string();
-            c.message = message;
+            if c.reason != reason {
+                c.reason = reason.to_string();
+            }
+            if c.message != message {
+                c.message = message.to_string();
+            }
             c.observed_generation = generation;
         }
         None => conds.push(Condition {
             type_: type_.to_string(),
-            status,
+            status: status.to_string(),
             reason: reason.to_string(),
-            message,
+            message: message.to_string(),
             observed_generation: generation,
             last_transition_time: now.clone(),
         }),

@@ -53,6 +53,9 @@ pub(crate) struct Ctx<'a> {
     pub transitioned: bool,
     pub invalid: Option<String>,
     pub taken: Vec<Taken>,
+    /// The job id of deployment `st.machine.deployCount` (hashing it is not free and many
+    /// rules ask), kept in step by `begin_deploy`.
+    current_job_id: Option<String>,
 }
 
 fn time(ts: Timestamp) -> Time {
@@ -97,7 +100,10 @@ impl<'a> Ctx<'a> {
         obs: &'a Observation,
         now: Timestamp,
     ) -> Self {
+        let current_job_id = (res.job().is_some() && status.machine.deploy_count > 0)
+            .then(|| ids::job_id(&obs.uid, status.machine.deploy_count));
         Self {
+            current_job_id,
             res,
             obs,
             now,
@@ -139,22 +145,20 @@ impl<'a> Ctx<'a> {
     }
 
     fn job_id(&self) -> Option<String> {
-        if !self.is_app() {
-            return None;
-        }
-        (self.st.machine.deploy_count > 0)
-            .then(|| ids::job_id(&self.obs.uid, self.st.machine.deploy_count))
+        self.current_job_id.clone()
     }
 
     fn facts(&self) -> Option<&'a JobFacts> {
         match &self.obs.job {
-            JobObservation::Found(f) if Some(f.id.as_str()) == self.job_id().as_deref() => Some(f),
+            JobObservation::Found(f) if Some(f.id.as_str()) == self.current_job_id.as_deref() => {
+                Some(f)
+            }
             _ => None,
         }
     }
 
     fn job_is(&self, state: FlinkJobState) -> bool {
-        job_in(self.obs, self.job_id().as_deref(), state)
+        job_in(self.obs, self.current_job_id.as_deref(), state)
     }
 
     pub(crate) fn event(&mut self, kind: EventKind, reason: &str, message: String) {
@@ -582,6 +586,9 @@ impl<'a> Ctx<'a> {
         };
         self.refresh_restore_plan();
         self.st.machine.deploy_count += 1;
+        self.current_job_id = self
+            .is_app()
+            .then(|| ids::job_id(&self.obs.uid, self.st.machine.deploy_count));
         self.st.machine.deployed_spec_hash = Some(target.clone());
         self.st.machine.running_since = None;
         self.st.machine.restarts_at_start = None;
@@ -1054,7 +1061,8 @@ impl<'a> Ctx<'a> {
         if !keep {
             self.st.machine.degraded = None;
         }
-        let s = self.obs.settings.clone();
+        let obs: &'a Observation = self.obs;
+        let s = &obs.settings;
         // Stability.
         let ms = &self.st.machine;
         if ms.stable_spec_hash != ms.deployed_spec_hash
