@@ -240,6 +240,15 @@ impl<'a> Ctx<'a> {
         points
     }
 
+    /// The restore point the restore plan in status names (`None`: empty state).
+    fn planned_restore(&self) -> Option<RestorePoint> {
+        self.st
+            .machine
+            .restore_plan
+            .as_ref()
+            .and_then(|p| p.restore.clone())
+    }
+
     fn newest_plan(&self, reason: &str) -> RestorePlan {
         let mut points = self.restore_points();
         let restore = (!points.is_empty()).then(|| points.remove(0));
@@ -609,12 +618,7 @@ impl<'a> Ctx<'a> {
                 rs.state = ReconciliationState::RollingBack;
             }
         }
-        let restore = self
-            .st
-            .machine
-            .restore_plan
-            .as_ref()
-            .and_then(|p| p.restore.clone());
+        let restore = self.planned_restore();
         self.st.job_status.job_id = self.job_id();
         self.st.job_status.upgrade_savepoint_path = restore.as_ref().map(|r| r.path.clone());
         let what = match self.job_id() {
@@ -674,12 +678,7 @@ impl<'a> Ctx<'a> {
         let cluster = &self.obs.cluster;
         if !cluster.exists || cluster.spec_hash.as_deref() != Some(target.as_str()) {
             self.refresh_restore_plan();
-            let restore = self
-                .st
-                .machine
-                .restore_plan
-                .as_ref()
-                .and_then(|p| p.restore.clone());
+            let restore = self.planned_restore();
             self.actions.push(Action::ApplyCluster {
                 source,
                 spec_hash: target.clone(),
@@ -963,18 +962,21 @@ impl<'a> Ctx<'a> {
                     .saturating_sub(self.st.machine.restarts_at_start.unwrap_or(0));
                 let unstable_upgrade = self.st.machine.stable_spec_hash.is_some()
                     && self.st.machine.stable_spec_hash != self.st.machine.deployed_spec_hash;
+                let restarting = matches!(
+                    f.state,
+                    FlinkJobState::Running | FlinkJobState::Restarting | FlinkJobState::Failing
+                );
+                if restarting
+                    && unstable_upgrade
+                    && restarts > self.obs.settings.upgrade_max_restarts
+                    && self.can_roll_back()
+                {
+                    return self.roll_back(format!(
+                        "the job restarted {restarts} times since the upgrade"
+                    ));
+                }
                 match f.state {
-                    FlinkJobState::Running => {
-                        if unstable_upgrade
-                            && restarts > self.obs.settings.upgrade_max_restarts
-                            && self.can_roll_back()
-                        {
-                            return self.roll_back(format!(
-                                "the job restarted {restarts} times since the upgrade"
-                            ));
-                        }
-                        self.healthy(Some(f))
-                    }
+                    FlinkJobState::Running => self.healthy(Some(f)),
                     FlinkJobState::Failed => {
                         let why = f
                             .failure
@@ -993,14 +995,6 @@ impl<'a> Ctx<'a> {
                         self.pending_desired_without_job()
                     }
                     FlinkJobState::Restarting | FlinkJobState::Failing => {
-                        if unstable_upgrade
-                            && restarts > self.obs.settings.upgrade_max_restarts
-                            && self.can_roll_back()
-                        {
-                            return self.roll_back(format!(
-                                "the job restarted {restarts} times since the upgrade"
-                            ));
-                        }
                         self.degrade(
                             "JobRestarting",
                             format!("Flink is restarting the job ({} restarts)", f.restarts),
@@ -1243,12 +1237,7 @@ impl<'a> Ctx<'a> {
         } else {
             "savepoint"
         };
-        let status = self
-            .obs
-            .trigger
-            .as_ref()
-            .filter(|t| t.trigger_id == trigger_id)
-            .map(|t| t.status.clone());
+        let status = self.trigger_status(&trigger_id);
         match status {
             Some(TriggerStatus::Completed { location }) => {
                 if op.kind == OperationKind::Checkpoint {
@@ -1329,11 +1318,7 @@ impl<'a> Ctx<'a> {
             }
             _ => {}
         }
-        self.wait(
-            format!("{noun} {} to complete", short(&trigger_id)),
-            POLL_SECS,
-        );
-        Handled
+        self.await_trigger(noun, &trigger_id)
     }
 
     fn snapshot_failed(&mut self, noun: &str, reason: String) -> Outcome<State> {
@@ -1375,64 +1360,31 @@ impl<'a> Ctx<'a> {
         match op.stop.unwrap_or(StopMethod::None) {
             StopMethod::Savepoint => self.stopping_with_savepoint(op),
             StopMethod::Cancel => {
-                let job_id = self.job_id().unwrap_or_default();
-                match &self.obs.job {
-                    JobObservation::Found(f) if f.id == job_id && !f.state.is_terminal() => {
-                        if self.past_deadline() {
-                            return self.stop_failed(
-                                op,
-                                format!("the job did not cancel within {}s", self.waited_secs()),
-                            );
-                        }
-                        self.actions.push(Action::CancelJob {
-                            job_id: job_id.clone(),
-                        });
-                        self.wait(format!("job {} to be cancelled", short(&job_id)), POLL_SECS);
-                        Handled
-                    }
-                    JobObservation::Unreachable { .. } if !self.past_deadline() => {
-                        self.wait(
-                            "Flink's REST API to answer before cancelling".into(),
-                            POLL_SECS,
-                        );
-                        Handled
-                    }
-                    _ => go(MachineState::TearingDown),
+                if let Some(waiting) = self.cancelling("") {
+                    return waiting;
                 }
+                if self.facts().is_some_and(|f| !f.state.is_terminal()) {
+                    return self.stop_failed(
+                        op,
+                        format!("the job did not cancel within {}s", self.waited_secs()),
+                    );
+                }
+                go(MachineState::TearingDown)
             }
             StopMethod::LastState => {
                 // Cancel (checkpoints are retained on cancellation) so no newer checkpoint can
                 // appear after the one recorded, then restore from the newest recorded one.
-                let job_id = self.job_id().unwrap_or_default();
-                match &self.obs.job {
-                    JobObservation::Found(f)
-                        if f.id == job_id && !f.state.is_terminal() && !self.past_deadline() =>
-                    {
-                        self.actions.push(Action::CancelJob {
-                            job_id: job_id.clone(),
-                        });
-                        self.wait(
-                            format!("job {} to be cancelled (last-state)", short(&job_id)),
-                            POLL_SECS,
-                        );
-                        Handled
-                    }
-                    JobObservation::Unreachable { .. } if !self.past_deadline() => {
-                        self.wait(
-                            "Flink's REST API to answer before cancelling".into(),
-                            POLL_SECS,
-                        );
-                        Handled
-                    }
-                    _ => {
-                        let plan = self.newest_plan("last-state: the newest checkpoint (or savepoint) recorded once the job stopped");
-                        if matches!(op.kind, OperationKind::Upgrade | OperationKind::Restart) {
-                            self.st.machine.pre_upgrade_restore = plan.restore.clone();
-                        }
-                        self.st.machine.restore_plan = Some(plan);
-                        go(MachineState::TearingDown)
-                    }
+                if let Some(waiting) = self.cancelling(" (last-state)") {
+                    return waiting;
                 }
+                let plan = self.newest_plan(
+                    "last-state: the newest checkpoint (or savepoint) recorded once the job stopped",
+                );
+                if matches!(op.kind, OperationKind::Upgrade | OperationKind::Restart) {
+                    self.st.machine.pre_upgrade_restore = plan.restore.clone();
+                }
+                self.st.machine.restore_plan = Some(plan);
+                go(MachineState::TearingDown)
             }
             StopMethod::None => go(MachineState::TearingDown),
         }
@@ -1440,12 +1392,7 @@ impl<'a> Ctx<'a> {
 
     fn stopping_with_savepoint(&mut self, op: Operation) -> Outcome<State> {
         let trigger_id = op.trigger_id.clone().unwrap_or_default();
-        let status = self
-            .obs
-            .trigger
-            .as_ref()
-            .filter(|t| t.trigger_id == trigger_id)
-            .map(|t| t.status.clone());
+        let status = self.trigger_status(&trigger_id);
         match status {
             Some(TriggerStatus::Completed { location }) => {
                 self.record_savepoint(location.clone(), SnapshotTriggerType::Upgrade, None);
@@ -1523,11 +1470,54 @@ impl<'a> Ctx<'a> {
             }
             _ => {}
         }
+        self.await_trigger("stop-with-savepoint", &trigger_id)
+    }
+
+    /// What Flink said about `trigger_id`, if the observation is about it.
+    fn trigger_status(&self, trigger_id: &str) -> Option<TriggerStatus> {
+        self.obs
+            .trigger
+            .as_ref()
+            .filter(|t| t.trigger_id == trigger_id)
+            .map(|t| t.status.clone())
+    }
+
+    /// The tail of every trigger poll: the trigger (a `what`) is still running.
+    fn await_trigger(&mut self, what: &str, trigger_id: &str) -> Outcome<State> {
         self.wait(
-            format!("stop-with-savepoint {} to complete", short(&trigger_id)),
+            format!("{what} {} to complete", short(trigger_id)),
             POLL_SECS,
         );
         Handled
+    }
+
+    /// The cancel part of a stop: while our job is alive, cancel it and wait; while Flink does
+    /// not answer, wait. `None` once the job stopped (or is unknown), and at the deadline.
+    fn cancelling(&mut self, note: &str) -> Option<Outcome<State>> {
+        if self.past_deadline() {
+            return None;
+        }
+        let job_id = self.job_id().unwrap_or_default();
+        match &self.obs.job {
+            JobObservation::Found(f) if f.id == job_id && !f.state.is_terminal() => {
+                self.actions.push(Action::CancelJob {
+                    job_id: job_id.clone(),
+                });
+                self.wait(
+                    format!("job {} to be cancelled{note}", short(&job_id)),
+                    POLL_SECS,
+                );
+                Some(Handled)
+            }
+            JobObservation::Unreachable { .. } => {
+                self.wait(
+                    "Flink's REST API to answer before cancelling".into(),
+                    POLL_SECS,
+                );
+                Some(Handled)
+            }
+            _ => None,
+        }
     }
 
     /// The stop failed: a delete goes on (documented exit); anything else leaves the job
@@ -1636,13 +1626,7 @@ impl<'a> Ctx<'a> {
                     "Suspended",
                     format!(
                         "job suspended; it resumes from {}",
-                        describe(
-                            self.st
-                                .machine
-                                .restore_plan
-                                .as_ref()
-                                .and_then(|p| p.restore.as_ref())
-                        )
+                        describe(self.planned_restore().as_ref())
                     ),
                 );
                 go(MachineState::Suspended)
@@ -1676,13 +1660,7 @@ impl<'a> Ctx<'a> {
                 "Resuming",
                 format!(
                     "job.state is running: resuming from {}",
-                    describe(
-                        self.st
-                            .machine
-                            .restore_plan
-                            .as_ref()
-                            .and_then(|p| p.restore.as_ref())
-                    )
+                    describe(self.planned_restore().as_ref())
                 ),
             );
             self.st.machine.operation = None;

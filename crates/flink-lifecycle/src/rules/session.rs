@@ -58,12 +58,7 @@ impl Ctx<'_> {
                 entry_class: job.entry_class.clone(),
                 args: job.args.clone(),
                 parallelism: job.parallelism,
-                restore: self
-                    .st
-                    .machine
-                    .restore_plan
-                    .as_ref()
-                    .and_then(|p| p.restore.clone()),
+                restore: self.planned_restore(),
                 allow_non_restored_state: job.allow_non_restored_state.unwrap_or(false),
                 flink_configuration: crate::settings::job_configuration(&spec.flink_configuration),
             });
@@ -205,14 +200,10 @@ impl Ctx<'_> {
                 short(&job_id)
             ));
         }
-        if alive == Some(true) {
-            self.actions.push(Action::CancelJob {
-                job_id: job_id.clone(),
-            });
-            self.wait(format!("job {} to be cancelled", short(&job_id)), POLL_SECS);
-        } else {
-            self.wait("Flink's REST API to answer".into(), POLL_SECS);
+        if let Some(waiting) = self.cancelling("") {
+            return waiting;
         }
+        self.wait("the job's status".into(), POLL_SECS);
         Handled
     }
 
