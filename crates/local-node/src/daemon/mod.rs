@@ -94,6 +94,7 @@ pub async fn run(cfg: DaemonConfig) -> Result<()> {
     ));
     tokio::spawn(binder::run(client.clone(), cfg.node_name.clone()));
     let services = hosts::spawn(client.clone());
+    let client_for_events = client.clone();
     let shared = Arc::new(worker::Shared {
         client,
         node: cfg.node_name.clone(),
@@ -102,6 +103,13 @@ pub async fn run(cfg: DaemonConfig) -> Result<()> {
         services,
         images: pull::Images::default(),
         index,
+        recorder: kube::runtime::events::Recorder::new(
+            client_for_events,
+            kube::runtime::events::Reporter {
+                controller: "kubelet".into(),
+                instance: Some(cfg.node_name.clone()),
+            },
+        ),
     });
     let ready = layout.ready_file();
     let on_ready = move || {

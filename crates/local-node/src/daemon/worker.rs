@@ -13,7 +13,9 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
+use kube::Resource;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use kube::runtime::events::{Event, EventType, Recorder};
 use tokio::sync::{Notify, watch};
 
 use crate::daemon::hosts::{self, ServiceTable};
@@ -43,7 +45,11 @@ pub(crate) struct Shared {
     pub services: watch::Receiver<ServiceTable>,
     pub images: Images,
     pub index: PodIndex,
+    pub recorder: Recorder,
 }
+
+/// A pod event waiting to be published: (warning, reason, note).
+type PendingEvent = (bool, &'static str, String);
 
 #[derive(Debug, Clone)]
 struct Term {
@@ -132,6 +138,7 @@ pub(crate) struct Worker {
     hosts_text: String,
     services: watch::Receiver<ServiceTable>,
     services_live: bool,
+    events: Vec<PendingEvent>,
 }
 
 fn status_of<'a>(
@@ -226,6 +233,7 @@ impl Worker {
             hosts_text: String::new(),
             services,
             services_live: true,
+            events: Vec::new(),
         }
     }
 
@@ -351,16 +359,18 @@ impl Worker {
         let policy = self.restart_policy();
         for i in 0..self.inits.len() {
             let keep_going = policy != "Never";
-            reap(
+            let backoff = reap(
                 &mut self.inits[i],
                 &mut self.record,
                 true,
                 keep_going,
                 &policy,
             );
+            self.back_off_event(backoff, &self.inits[i].spec.name.clone());
         }
         for i in 0..self.mains.len() {
-            reap(&mut self.mains[i], &mut self.record, false, true, &policy);
+            let backoff = reap(&mut self.mains[i], &mut self.record, false, true, &policy);
+            self.back_off_event(backoff, &self.mains[i].spec.name.clone());
         }
         self.save_record();
         for i in 0..self.inits.len() {
@@ -593,10 +603,21 @@ impl Worker {
         let (image_dir, entry) = match self.sh.images.poll(&image) {
             PullState::Pulling => {
                 let c = self.ctr(init, i);
+                let first = c
+                    .waiting
+                    .as_ref()
+                    .is_none_or(|(r, _)| r != "ContainerCreating");
                 c.waiting = Some((
                     "ContainerCreating".into(),
                     format!("building local image {image}"),
                 ));
+                if first {
+                    self.events.push((
+                        false,
+                        "Pulling",
+                        format!("Building local image \"{image}\""),
+                    ));
+                }
                 return;
             }
             PullState::Failed(msg) => {
@@ -614,7 +635,8 @@ impl Worker {
                     _ => {
                         c.pull_failures += 1;
                         c.pull_attempt = Some(now);
-                        c.waiting = Some(("ErrImagePull".into(), msg));
+                        c.waiting = Some(("ErrImagePull".into(), msg.clone()));
+                        self.events.push((true, "Failed", msg));
                     }
                 }
                 return;
@@ -654,6 +676,8 @@ impl Worker {
                 c.ready = false;
                 c.started_ok = c.spec.startup_probe.is_none();
                 setup_probes(c);
+                let note = format!("Started container {}", spec_c.name);
+                self.events.push((false, "Started", note));
             }
             Err(msg) => {
                 let c = self.ctr(init, i);
@@ -772,6 +796,7 @@ impl Worker {
         let Some(ip) = self.pod_ip() else { return };
         let grace = self.grace();
         let now = Instant::now();
+        let mut events: Vec<PendingEvent> = Vec::new();
         for c in self.mains.iter_mut() {
             let Some(proc) = c.proc.clone() else { continue };
             if c.killing {
@@ -783,6 +808,7 @@ impl Worker {
                     && p.due(now)
                 {
                     let r = probe::check(&p.probe, &c.spec, &ip, proc.pid).await;
+                    unhealthy(&mut events, "Startup", &r);
                     p.record(r, Instant::now());
                     if p.ok {
                         c.started_ok = true;
@@ -795,6 +821,7 @@ impl Worker {
                     && p.due(now)
                 {
                     let r = probe::check(&p.probe, &c.spec, &ip, proc.pid).await;
+                    unhealthy(&mut events, "Liveness", &r);
                     p.record(r, Instant::now());
                     if p.failed() {
                         kill = true;
@@ -804,6 +831,7 @@ impl Worker {
                     Some(p) => {
                         if p.due(now) {
                             let r = probe::check(&p.probe, &c.spec, &ip, proc.pid).await;
+                            unhealthy(&mut events, "Readiness", &r);
                             p.record(r, Instant::now());
                         }
                         c.ready = p.ok;
@@ -813,11 +841,20 @@ impl Worker {
             }
             if kill {
                 tracing::info!(container = %c.spec.name, "probe failed: restarting");
+                events.push((
+                    false,
+                    "Killing",
+                    format!(
+                        "Container {} failed a probe, will be restarted",
+                        c.spec.name
+                    ),
+                ));
                 c.killing = true;
                 c.ready = false;
                 tokio::spawn(async move { launch::terminate(&proc, grace).await });
             }
         }
+        self.events.extend(events);
     }
 
     fn grace(&self) -> Duration {
@@ -831,6 +868,42 @@ impl Worker {
         Duration::from_secs(secs)
     }
 
+    fn back_off_event(&mut self, backoff: bool, container: &str) {
+        if backoff {
+            let note = format!(
+                "Back-off restarting failed container {container} in pod {}_{}({})",
+                self.name, self.ns, self.uid
+            );
+            self.events.push((true, "BackOff", note));
+        }
+    }
+
+    /// Publishes the pending events (best effort, in the background).
+    fn flush_events(&mut self) {
+        if self.events.is_empty() {
+            return;
+        }
+        let reference = self.pod.object_ref(&());
+        let recorder = self.sh.recorder.clone();
+        let events: Vec<PendingEvent> = std::mem::take(&mut self.events);
+        tokio::spawn(async move {
+            for (warning, reason, note) in events {
+                let ev = Event {
+                    type_: if warning {
+                        EventType::Warning
+                    } else {
+                        EventType::Normal
+                    },
+                    reason: reason.to_string(),
+                    note: Some(note.chars().take(1000).collect()),
+                    action: reason.to_string(),
+                    secondary: None,
+                };
+                let _ = recorder.publish(&ev, &reference).await;
+            }
+        });
+    }
+
     async fn stop_all(&mut self, grace: Duration) {
         let procs: Vec<Proc> = self
             .inits
@@ -838,6 +911,13 @@ impl Worker {
             .chain(self.mains.iter())
             .filter_map(|c| c.proc.clone())
             .collect();
+        for c in self.inits.iter().chain(self.mains.iter()) {
+            if c.proc.is_some() {
+                let note = format!("Stopping container {}", c.spec.name);
+                self.events.push((false, "Killing", note));
+            }
+        }
+        self.flush_events();
         futures::future::join_all(procs.iter().map(|p| launch::terminate(p, grace))).await;
         // Anything else left in the pod's network namespace (probes, forks) goes too.
         if let Some(net) = &self.record.net {
@@ -1073,6 +1153,7 @@ impl Worker {
     }
 
     async fn publish(&mut self) {
+        self.flush_events();
         let mut status = self.build_status();
         if let Some((reason, message)) = &self.problem {
             // Surface pod-level setup problems on every container that waits for them.
@@ -1146,9 +1227,18 @@ fn setup_probes(c: &mut Ctr) {
 }
 
 /// Notes an ended process: its termination, and whether and when it starts again.
-fn reap(c: &mut Ctr, record: &mut PodRecord, is_init: bool, may_restart: bool, policy: &str) {
-    let Some(proc) = &c.proc else { return };
-    let Some(code) = proc.exited() else { return };
+/// Returns whether the container now waits in back-off.
+fn reap(
+    c: &mut Ctr,
+    record: &mut PodRecord,
+    is_init: bool,
+    may_restart: bool,
+    policy: &str,
+) -> bool {
+    let Some(proc) = &c.proc else { return false };
+    let Some(code) = proc.exited() else {
+        return false;
+    };
     let now = Timestamp::now();
     let (code, reason) = match code {
         UNKNOWN_EXIT => (137, "ContainerStatusUnknown".to_string()),
@@ -1181,11 +1271,11 @@ fn reap(c: &mut Ctr, record: &mut PodRecord, is_init: bool, may_restart: bool, p
     };
     if is_init && code == 0 {
         c.done = true;
-        return;
+        return false;
     }
     if !restart {
         c.done = true;
-        return;
+        return false;
     }
     // Back-off as the kubelet's: the first restart is immediate, then 10 s doubling to
     // 5 min, reset once a run lasted 10 minutes.
@@ -1199,4 +1289,11 @@ fn reap(c: &mut Ctr, record: &mut PodRecord, is_init: bool, may_restart: bool, p
     } else {
         (c.backoff * 2).min(MAX_BACKOFF)
     };
+    !c.delay.is_zero()
+}
+
+fn unhealthy(events: &mut Vec<PendingEvent>, kind: &str, r: &Result<(), String>) {
+    if let Err(e) = r {
+        events.push((true, "Unhealthy", format!("{kind} probe failed: {e}")));
+    }
 }
