@@ -22,6 +22,8 @@ pub(crate) enum Resource<'a> {
         spec: &'a FlinkSessionJobSpec,
         /// The session cluster named by `spec.deploymentName`.
         cluster: SessionCluster,
+        /// Why the last submission failed, as the executor reported it.
+        submit_error: Option<&'a str>,
     },
 }
 
@@ -62,7 +64,15 @@ impl<'a> Resource<'a> {
     pub(crate) fn session(self) -> Option<(&'a FlinkSessionJobSpec, SessionCluster)> {
         match self {
             Resource::Deployment(_) => None,
-            Resource::SessionJob { spec, cluster } => Some((spec, cluster)),
+            Resource::SessionJob { spec, cluster, .. } => Some((spec, cluster)),
+        }
+    }
+
+    /// Why the session job's last submission failed, if the executor said so.
+    pub(crate) fn submit_error(self) -> Option<&'a str> {
+        match self {
+            Resource::Deployment(_) => None,
+            Resource::SessionJob { submit_error, .. } => submit_error,
         }
     }
 }

@@ -89,6 +89,12 @@ pub struct SessionJobObservation {
     /// operator asked Flink about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<TriggerObservation>,
+    /// Why the last [`Action::SubmitJob`] of the job id in status failed, if it did (the jar
+    /// could not be fetched or uploaded, Flink refused the program: its message). The
+    /// machine shows it (`Degraded: SubmitFailed`, a Warning event), retries more slowly, and
+    /// names it if the job is still not RUNNING at the readiness deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_error: Option<String>,
 }
 
 impl SessionJobObservation {
@@ -104,6 +110,7 @@ impl SessionJobObservation {
             cluster: SessionCluster::Ready,
             job: JobObservation::NotAsked,
             trigger: None,
+            submit_error: None,
         }
     }
 
@@ -167,6 +174,7 @@ pub fn step_with_transitions(
     let res = Resource::SessionJob {
         spec,
         cluster: obs.cluster,
+        submit_error: obs.submit_error.as_deref(),
     };
     let machine_obs = obs.to_machine();
     let (decision, taken) = crate::decide(res, widen(status.clone()), &machine_obs, now, errors);

@@ -564,6 +564,10 @@ fn session_walk(first: &SpecGen, steps: &[StepGen]) -> Vec<Rec> {
             cluster,
             job: obs.job.clone(),
             trigger: obs.trigger.clone(),
+            // The random pod failure stands for a failed submission here.
+            submit_error: g
+                .pod_failure
+                .map(|r| format!("{r}: the jar could not be fetched")),
         };
         let (d, transitions) = session_job::step_with_transitions(&spec, &status, &sobs, w.now);
         let decision = Decision {

@@ -42,14 +42,27 @@ impl Ctx<'_> {
             FlinkJobState::Finished,
             FlinkJobState::Canceled,
         ];
-        if self.facts().is_some() {
-            if let Some(verdict) = self.start_verdict(STARTED) {
-                return verdict;
-            }
-        } else if matches!(
+        if self.facts().is_some()
+            && let Some(verdict) = self.start_verdict(STARTED)
+        {
+            return verdict;
+        }
+        let short_id = short(ours.as_deref().unwrap_or_default()).to_string();
+        let submit_error = self.res.submit_error().filter(|_| self.facts().is_none());
+        if self.past_deadline() {
+            let waited = self.waited_secs();
+            let why = submit_error
+                .map(|e| format!(": the last submission failed: {e}"))
+                .unwrap_or_default();
+            return self.deploy_failed(format!(
+                "not RUNNING {waited}s after the session cluster was ready (deadline kubernetes.operator.deployment.readiness.timeout){why}"
+            ));
+        }
+        let unknown = matches!(
             self.obs.job,
             JobObservation::NotFound | JobObservation::Found(_)
-        ) {
+        );
+        if self.facts().is_none() && unknown {
             self.refresh_restore_plan();
             let job = &spec.job;
             self.actions.push(Action::SubmitJob {
@@ -63,28 +76,45 @@ impl Ctx<'_> {
                 flink_configuration: crate::settings::job_configuration(&spec.flink_configuration),
             });
         }
-        if self.past_deadline() {
-            let waited = self.waited_secs();
-            return self.deploy_failed(format!(
-                "not RUNNING {waited}s after the session cluster was ready (deadline kubernetes.operator.deployment.readiness.timeout)"
-            ));
+        if let Some(e) = submit_error {
+            let message = format!(
+                "submitting job {short_id} failed: {e}; retrying until the readiness deadline"
+            );
+            if self
+                .st
+                .machine
+                .degraded
+                .as_ref()
+                .is_none_or(|d| d.reason != "SubmitFailed")
+            {
+                self.event(EventKind::Warning, "SubmitFailed", message.clone());
+            }
+            self.degrade("SubmitFailed", message);
+            // Retried more slowly: fetching a jar that is not there again and again helps no one.
+            self.wait(
+                format!("job {short_id} to be submitted"),
+                START_POLL_SECS * 3,
+            );
+            return Handled;
         }
         let what = match &self.obs.job {
             JobObservation::Unreachable { .. } => "Flink's REST API to answer".to_string(),
             JobObservation::NotAsked => "the job's status".to_string(),
-            _ => format!("job {} to be RUNNING", short(&ours.unwrap_or_default())),
+            _ => format!("job {short_id} to be RUNNING"),
         };
         self.wait(what, POLL_SECS);
         Handled
     }
 
-    /// The session cluster is ready: a `Degraded` condition about it no longer holds.
+    /// The session cluster is ready: a `Degraded` condition about it no longer holds, nor
+    /// one about a failed submission once Flink knows the job.
     fn clear_session_cluster_degradation(&mut self) {
+        let known = self.facts().is_some();
         if self.st.machine.degraded.as_ref().is_some_and(|d| {
             matches!(
                 d.reason.as_str(),
                 "SessionClusterMissing" | "NotASessionCluster" | "SessionClusterNotReady"
-            )
+            ) || (known && d.reason == "SubmitFailed")
         }) {
             self.st.machine.degraded = None;
         }

@@ -86,6 +86,10 @@ pub struct StepSpec {
     /// Trigger status: `unknown`, `inProgress`, `completed: <location>`, `failed: <reason>`.
     #[serde(default)]
     pub trigger: Option<TriggerSpec>,
+    /// Session jobs: the executor reports that the last submission failed with this message
+    /// (this step only).
+    #[serde(default)]
+    pub submit_error: Option<String>,
 }
 
 /// Cluster shorthand.
@@ -324,6 +328,7 @@ pub fn run(sc: &Scenario) -> Vec<Record> {
                 cluster,
                 job: obs.job.clone(),
                 trigger: obs.trigger.clone(),
+                submit_error: s.submit_error.clone(),
             };
             let (d, transitions) =
                 session_job::step_with_transitions(&spec, &session_status, &sobs, at);
@@ -332,12 +337,11 @@ pub fn run(sc: &Scenario) -> Vec<Record> {
                 status: widen(&d.status),
                 actions: d.actions,
             };
-            (
-                describe_obs(&obs, Some(cluster)),
-                before,
-                decision,
-                transitions,
-            )
+            let mut observed = describe_obs(&obs, Some(cluster));
+            if let Some(e) = &s.submit_error {
+                observed += &format!("; last submit failed: {e}");
+            }
+            (observed, before, decision, transitions)
         } else {
             let spec: FlinkDeploymentSpec =
                 serde_json::from_value(world.spec.clone()).expect("spec parses");
