@@ -96,3 +96,17 @@ fn basic_restored_from_a_savepoint() {
         .expect("pod");
     insta::assert_yaml_snapshot!("basic-restored-jobmanager-args", jm.containers[0].args);
 }
+
+#[test]
+fn basic_on_flink_2_3_writes_config_yaml() {
+    let mut fdep = deployments("basic.yaml").remove(0);
+    fdep.spec.flink_version = Some(flink_crd::FlinkVersion::V2_3);
+    fdep.spec.image = Some("flink-operator-rs/counter-job:2.3".into());
+    let objects = build_for(&fdep, None);
+    let data = objects.config_map.data.expect("config map data");
+    assert!(
+        !data.contains_key("flink-conf.yaml"),
+        "2.x reads config.yaml only"
+    );
+    insta::assert_snapshot!("basic-2.3-config.yaml", data["config.yaml"]);
+}
