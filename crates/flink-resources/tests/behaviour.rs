@@ -575,3 +575,56 @@ fn output_is_deterministic_and_the_hash_only_moves_labels() {
         "6 objects + 2 pod templates"
     );
 }
+
+#[test]
+fn log_configuration_replaces_ours_and_adds_files() {
+    let s = spec(json!({"logConfiguration": {
+        "log4j-console.properties": "rootLogger.level = DEBUG\n",
+        "logback-console.xml": "<configuration/>"
+    }}));
+    let o = objects(&s);
+    let data = o.config_map.data.as_ref().expect("data");
+    assert_eq!(
+        data["log4j-console.properties"],
+        "rootLogger.level = DEBUG\n"
+    );
+    assert_eq!(data["logback-console.xml"], "<configuration/>");
+    assert!(data.contains_key("config.yaml"));
+    let s = spec(json!({"logConfiguration": {"config.yaml": "a: b"}}));
+    let err = try_build(&s, &Opts::default()).expect_err("config file in logConfiguration");
+    assert_eq!(err.field(), "spec.logConfiguration.config.yaml", "{err}");
+}
+
+#[test]
+fn ingress_carries_the_users_annotations_labels_and_tls() {
+    let s = spec(json!({"ingress": {
+        "template": "/{{namespace}}/{{name}}(/|$)(.*)",
+        "className": "nginx",
+        "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/$2"},
+        "labels": {"team": "data", "app": "theirs"},
+        "tls": [{"hosts": ["ui.example.com"], "secretName": "ui-tls"}]
+    }}));
+    let ing = objects(&s).ingress.expect("ingress");
+    let meta = &ing.metadata;
+    assert_eq!(meta.name.as_deref(), Some("demo"));
+    assert_eq!(
+        meta.annotations.as_ref().expect("annotations")["nginx.ingress.kubernetes.io/rewrite-target"],
+        "/$2"
+    );
+    let labels = meta.labels.as_ref().expect("labels");
+    assert_eq!(labels["team"], "data");
+    assert_eq!(labels["app"], "demo", "our labels win");
+    assert_eq!(labels["component"], "ingress");
+    let spec = ing.spec.expect("spec");
+    assert_eq!(
+        spec.tls.expect("tls")[0].secret_name.as_deref(),
+        Some("ui-tls")
+    );
+    let rule = &spec.rules.expect("rules")[0];
+    assert_eq!(rule.host, None);
+    let path = &rule.http.as_ref().expect("http").paths[0];
+    assert_eq!(path.path.as_deref(), Some("/ns/demo(/|$)(.*)"));
+    let backend = path.backend.service.as_ref().expect("service backend");
+    assert_eq!(backend.name, "demo-rest");
+    assert_eq!(backend.port.as_ref().and_then(|p| p.number), Some(8081));
+}
