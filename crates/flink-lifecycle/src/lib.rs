@@ -11,6 +11,10 @@
 //! resource's uid and counters in status, so a crash between any two of these leads to the
 //! same outcome when the next step replays from the persisted status.
 //!
+//! FlinkSessionJobs run the same machine through [`session_job::step`]: their job is submitted
+//! to a session cluster ([`Action::SubmitJob`]) instead of a cluster being applied; see that
+//! module for what differs.
+//!
 //! The machine works directly on the CRD crate's `FlinkDeploymentSpec` and
 //! `FlinkDeploymentStatus` (no mirror types): the status *is* the machine's memory, with its
 //! own bookkeeping under `status.machine` ([`flink_crd::status::MachineStatus`]) beside the

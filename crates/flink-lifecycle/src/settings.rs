@@ -233,6 +233,33 @@ mod tests {
     }
 
     #[test]
+    fn session_job_config_wins_over_its_cluster_and_the_defaults() {
+        let defaults: BTreeMap<String, String> =
+            [(PERIODIC_SAVEPOINT_INTERVAL.to_string(), "1h".to_string())].into();
+        let cluster = FlinkDeploymentSpec {
+            flink_configuration: FlinkConfiguration::from_pairs([
+                ("state.savepoints.dir", "s3://cluster/sp"),
+                (PERIODIC_SAVEPOINT_INTERVAL, "2h"),
+            ]),
+            ..Default::default()
+        };
+        let job = FlinkSessionJobSpec {
+            flink_configuration: FlinkConfiguration::from_pairs([(
+                PERIODIC_SAVEPOINT_INTERVAL,
+                "30 min",
+            )]),
+            ..Default::default()
+        };
+        let s = Settings::resolve_session_job(&job, Some(&cluster), &defaults);
+        assert_eq!(s.savepoint_dir.as_deref(), Some("s3://cluster/sp"));
+        assert_eq!(s.periodic_savepoint_secs, Some(1800));
+        let s = Settings::resolve_session_job(&job, None, &defaults);
+        assert_eq!(s.savepoint_dir, None);
+        let flat = job_configuration(&job.flink_configuration);
+        assert!(flat.is_empty(), "operator keys are not submitted: {flat:?}");
+    }
+
+    #[test]
     fn resource_config_wins_over_operator_defaults() {
         let defaults: BTreeMap<String, String> = [
             (

@@ -160,6 +160,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn session_job_needs_a_fetchable_jar_and_a_savepoint_dir_for_last_state() {
+        let mut spec = FlinkSessionJobSpec {
+            deployment_name: "session-a".into(),
+            job: flink_crd::JobSpec {
+                jar_uri: Some("local:///opt/flink/usrlib/job.jar".into()),
+                upgrade_mode: UpgradeMode::LastState,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let errors = validate_session_job(&spec, &Settings::default());
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["spec.job.jarURI", "spec.job.upgradeMode"],
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].message.contains("acts as savepoint"),
+            "{errors:?}"
+        );
+        spec.job.jar_uri = Some("https://repo.example/job.jar".into());
+        let settings = Settings {
+            savepoint_dir: Some("s3://b/sp".into()),
+            ..Settings::default()
+        };
+        assert!(validate_session_job(&spec, &settings).is_empty());
+    }
+
+    #[test]
     fn savepoint_mode_without_directory_is_refused_with_the_key_to_set() {
         let spec = FlinkDeploymentSpec {
             job: Some(flink_crd::JobSpec {

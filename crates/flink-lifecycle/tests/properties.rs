@@ -45,7 +45,11 @@ fn t0() -> Timestamp {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 256,
+        // PROPTEST_CASES overrides, for a longer run.
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256),
         // Shrinking a sequence is cheap, but bound it so a failure reports quickly.
         max_shrink_iters: 2048,
         ..ProptestConfig::default()
