@@ -4,10 +4,11 @@
 use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use local_cluster::LocalCluster;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use testground::BackgroundProcess;
 use tokio::sync::OnceCell;
 
@@ -35,8 +36,8 @@ pub fn default_dir() -> PathBuf {
 struct StartRecord {
     kubeconfig: PathBuf,
     apiserver: String,
-    binary: PathBuf,
-    binary_mtime_ns: u128,
+    /// A hash of the local-node crate's sources the daemon was built from.
+    source: String,
 }
 
 /// A running node daemon serving one control plane.
@@ -63,21 +64,72 @@ pub async fn shared() -> Result<&'static NodeHandle> {
         .await
 }
 
-fn mtime_ns(path: &Path) -> u128 {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
+/// A hash of this crate's sources (`Cargo.toml`, `src/**`). A running daemon built from the
+/// same sources is reused: the binary's bytes and mtime change with every workspace-wide
+/// build (features unify differently), its behaviour does not.
+pub(crate) fn source_fingerprint() -> String {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("Cargo.toml")];
+    walk(&root.join("src"), &mut files);
+    files.sort();
+    let mut hash = Sha256::new();
+    for f in files {
+        hash.update(
+            f.strip_prefix(&root)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        hash.update(std::fs::read(&f).unwrap_or_default());
+    }
+    hex::encode(hash.finalize())
+}
+
+fn wanted(cluster: &LocalCluster) -> StartRecord {
+    StartRecord {
+        kubeconfig: cluster.kubeconfig_path(),
+        apiserver: cluster.apiserver_url(),
+        source: source_fingerprint(),
+    }
+}
+
+/// The daemon running in `layout` if it is ready and was started as `wanted`.
+fn running_as(layout: &Layout, wanted: &StartRecord) -> Option<u32> {
+    let p = BackgroundProcess::from_pid_file(&layout.pid_file(), &layout.log())?;
+    let ready = std::fs::read_to_string(layout.ready_file()).ok()?;
+    let recorded: StartRecord =
+        serde_json::from_slice(&std::fs::read(layout.record()).ok()?).ok()?;
+    (ready.trim() == p.pid.to_string() && recorded == *wanted).then_some(p.pid)
 }
 
 impl NodeHandle {
-    /// Attaches to the daemon serving `cluster` if it runs the current build of the
-    /// `local-node` binary, else stops any old daemon (its pods are adopted) and starts one.
-    /// Builds the binary first (`cargo build -p local-node --bin local-node`). Waits until
+    /// Attaches to the daemon serving `cluster` if it was built from the current sources of
+    /// this crate (no build then), else builds the binary (`cargo build -p local-node --bin
+    /// local-node`), stops any old daemon (its pods are adopted) and starts one. Waits until
     /// the Node is registered and old pods are adopted.
     pub async fn start(cluster: &LocalCluster) -> Result<Self> {
+        // Fast path without a `cargo build`: the right daemon already runs.
+        let dir = default_dir();
+        if let Some(pid) = running_as(&Layout::new(&dir), &wanted(cluster)) {
+            return Ok(Self {
+                dir,
+                pid,
+                started: false,
+            });
+        }
         let binary =
             tokio::task::spawn_blocking(|| testground::cargo_bin("local-node", "local-node"))
                 .await
@@ -105,29 +157,18 @@ impl NodeHandle {
             path: dir.to_path_buf(),
             source: std::io::Error::other(e),
         })??;
-        let wanted = StartRecord {
-            kubeconfig: cluster.kubeconfig_path(),
-            apiserver: cluster.apiserver_url(),
-            binary: binary.to_path_buf(),
-            binary_mtime_ns: mtime_ns(binary),
-        };
-        let running = BackgroundProcess::from_pid_file(&layout.pid_file(), &layout.log());
-        let recorded: Option<StartRecord> = std::fs::read(layout.record())
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
-        if let Some(p) = &running {
-            let ready = std::fs::read_to_string(layout.ready_file())
-                .is_ok_and(|s| s.trim() == p.pid.to_string());
-            if recorded.as_ref() == Some(&wanted) && ready {
-                drop(lock);
-                return Ok(Self {
-                    dir: dir.to_path_buf(),
-                    pid: p.pid,
-                    started: false,
-                });
-            }
-            // An old build or another control plane: replace the daemon, keep the pods
-            // (the new daemon adopts or cleans them up).
+        let wanted = wanted(cluster);
+        if let Some(pid) = running_as(&layout, &wanted) {
+            drop(lock);
+            return Ok(Self {
+                dir: dir.to_path_buf(),
+                pid,
+                started: false,
+            });
+        }
+        if let Some(p) = BackgroundProcess::from_pid_file(&layout.pid_file(), &layout.log()) {
+            // Other sources or another control plane: replace the daemon, keep the pods (the
+            // new daemon adopts or cleans them up).
             p.stop(STOP_GRACE);
         }
         let _ = std::fs::remove_file(layout.ready_file());
