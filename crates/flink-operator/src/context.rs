@@ -38,6 +38,8 @@ pub struct Context {
     pub caches: Caches,
     /// Consecutive failures and the last error logged, per resource key.
     failures: Mutex<HashMap<String, (u32, String)>>,
+    /// The last failed job submission per session job uid: (job id, why).
+    submit_errors: Mutex<HashMap<String, (String, String)>>,
 }
 
 /// First retry delay after an error; doubles per consecutive failure.
@@ -54,7 +56,36 @@ impl Context {
             shared,
             caches,
             failures: Mutex::new(HashMap::new()),
+            submit_errors: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Remembers (`Some`) or forgets (`None`) why submitting job `job_id` of session job `uid`
+    /// failed.
+    pub fn set_submit_error(&self, uid: &str, job_id: &str, error: Option<String>) {
+        let mut map = self
+            .submit_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match error {
+            Some(e) => {
+                map.insert(uid.to_string(), (job_id.to_string(), e));
+            }
+            None => {
+                map.remove(uid);
+            }
+        }
+    }
+
+    /// Why the last submission of `job_id` of session job `uid` failed, if it did.
+    pub fn submit_error(&self, uid: &str, job_id: Option<&str>) -> Option<String> {
+        let map = self
+            .submit_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(uid)
+            .filter(|(id, _)| Some(id.as_str()) == job_id)
+            .map(|(_, e)| e.clone())
     }
 
     /// Records a failure of `key`; returns whether this error text is new for it (to be

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Operator, condition, create, events, manifest, wait_for, wait_gone};
+use common::{Operator, condition, create, events, manifest, release_all, wait_for, wait_gone};
 use flink_crd::FlinkDeployment;
 use flink_crd::status::Phase;
 use kube::api::{Api, DeleteParams};
@@ -138,6 +138,7 @@ async fn status_is_written_on_first_sight_for_suspended_and_invalid_resources() 
         |f| f.status.as_ref().and_then(|s| s.observed_generation) == Some(2),
     )
     .await;
+    release_all(&client, ns.name()).await;
 }
 
 #[tokio::test]
@@ -196,6 +197,7 @@ async fn sigterm_stops_the_operator_cleanly() {
     println!("SIGTERM to exit: {} ms", took.as_millis());
     assert_eq!(code, Some(0), "clean exit; log:\n{}", op.log_text());
     assert!(op.log_text().contains("shutting down"), "{}", op.log_text());
+    release_all(&client, ns.name()).await;
 }
 
 #[tokio::test]
@@ -286,4 +288,5 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         None,
         "released on shutdown"
     );
+    release_all(&client, ns.name()).await;
 }

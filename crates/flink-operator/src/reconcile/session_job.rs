@@ -80,7 +80,9 @@ pub async fn reconcile(job: &FlinkSessionJob, ctx: &Context) -> Result<Duration>
         }
         _ => (JobObservation::NotAsked, None),
     };
+    let submit_error = ctx.submit_error(&uid, status.job_status.job_id.as_deref());
     let obs = SessionJobObservation {
+        submit_error,
         uid,
         generation,
         deleting,
@@ -203,7 +205,8 @@ async fn execute_one(
             allow_non_restored_state,
             flink_configuration,
         } => {
-            execute::flink::submit(
+            let uid = job.uid().unwrap_or_default();
+            let submitted = execute::flink::submit(
                 flink()?,
                 &shared.http,
                 &execute::flink::Submit {
@@ -217,7 +220,14 @@ async fn execute_one(
                     flink_configuration,
                 },
             )
-            .await?;
+            .await;
+            if let Err(e) = submitted {
+                // The machine judges a failed submission (Degraded, Warning, slower retries):
+                // it learns of it through the next observation.
+                ctx.set_submit_error(&uid, job_id, Some(e.to_string()));
+                return Err(e);
+            }
+            ctx.set_submit_error(&uid, job_id, None);
             tracing::info!(resource = %format!("{}/{}", job.namespace().unwrap_or_default(), job.name_any()), job_id = job_id.as_str(), "submitted the job");
         }
         Action::TriggerSavepoint {

@@ -217,3 +217,25 @@ pub fn condition(f: &FlinkDeployment, type_: &str) -> Option<String> {
         .find(|c| c.type_ == type_)
         .map(|c| c.status.clone())
 }
+
+/// Test cleanup: drops the operator's finalizer from every FlinkDeployment in `namespace`, so
+/// the namespace can be deleted after the test's operator is gone (owner references then
+/// remove the clusters).
+pub async fn release_all(client: &kube::Client, namespace: &str) {
+    let api = Api::<FlinkDeployment>::namespaced(client.clone(), namespace);
+    let Ok(list) = api.list(&Default::default()).await else {
+        return;
+    };
+    let patch = serde_json::json!({"metadata": {"finalizers": null}});
+    for f in list.items {
+        if let Some(name) = f.metadata.name.as_deref() {
+            let _ = api
+                .patch(
+                    name,
+                    &kube::api::PatchParams::default(),
+                    &kube::api::Patch::Merge(&patch),
+                )
+                .await;
+        }
+    }
+}
