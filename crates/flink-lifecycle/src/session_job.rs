@@ -30,7 +30,7 @@
 //! cluster's, with the machine's bookkeeping in `status.machine`.
 
 use flink_crd::FlinkSessionJobSpec;
-use flink_crd::status::{FlinkDeploymentStatus, FlinkSessionJobStatus, MachineState};
+use flink_crd::status::{FlinkSessionJobStatus, MachineState};
 use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -177,10 +177,10 @@ pub fn step_with_transitions(
         submit_error: obs.submit_error.as_deref(),
     };
     let machine_obs = obs.to_machine();
-    let (decision, taken) = crate::decide(res, widen(status.clone()), &machine_obs, now, errors);
+    let (decision, taken) = crate::decide(res, status.clone().into(), &machine_obs, now, errors);
     (
         SessionJobDecision {
-            status: narrow(decision.status),
+            status: decision.status.into(),
             actions: decision.actions,
         },
         taken,
@@ -208,43 +208,4 @@ fn moved(spec: &FlinkSessionJobSpec, status: &FlinkSessionJobStatus) -> Option<V
             spec.deployment_name
         ),
     })
-}
-
-/// The machine works on a FlinkDeployment's status; a session job's is its subset.
-fn widen(s: FlinkSessionJobStatus) -> FlinkDeploymentStatus {
-    let FlinkSessionJobStatus {
-        phase,
-        job_status,
-        error,
-        observed_generation,
-        lifecycle_state,
-        reconciliation_status,
-        conditions,
-        machine,
-    } = s;
-    FlinkDeploymentStatus {
-        phase,
-        job_status,
-        error,
-        observed_generation,
-        lifecycle_state,
-        reconciliation_status,
-        conditions,
-        machine,
-        ..FlinkDeploymentStatus::default()
-    }
-}
-
-/// The session job's fields of a machine status (the cluster's fields are dropped).
-fn narrow(s: FlinkDeploymentStatus) -> FlinkSessionJobStatus {
-    FlinkSessionJobStatus {
-        phase: s.phase,
-        job_status: s.job_status,
-        error: s.error,
-        observed_generation: s.observed_generation,
-        lifecycle_state: s.lifecycle_state,
-        reconciliation_status: s.reconciliation_status,
-        conditions: s.conditions,
-        machine: s.machine,
-    }
 }

@@ -171,3 +171,48 @@ pub struct FlinkSessionJobStatus {
     #[serde(default)]
     pub machine: MachineStatus,
 }
+
+/// A session job's status is a FlinkDeployment's without the cluster's fields (the lifecycle
+/// machine works on the wider one for both).
+impl From<FlinkSessionJobStatus> for FlinkDeploymentStatus {
+    fn from(s: FlinkSessionJobStatus) -> Self {
+        let FlinkSessionJobStatus {
+            phase,
+            job_status,
+            error,
+            observed_generation,
+            lifecycle_state,
+            reconciliation_status,
+            conditions,
+            machine,
+        } = s;
+        Self {
+            phase,
+            job_status,
+            error,
+            observed_generation,
+            lifecycle_state,
+            reconciliation_status,
+            conditions,
+            machine,
+            ..Self::default()
+        }
+    }
+}
+
+/// The session job's fields of a FlinkDeployment status (`clusterInfo`,
+/// `jobManagerDeploymentStatus` and `taskManager` are dropped).
+impl From<FlinkDeploymentStatus> for FlinkSessionJobStatus {
+    fn from(s: FlinkDeploymentStatus) -> Self {
+        Self {
+            phase: s.phase,
+            job_status: s.job_status,
+            error: s.error,
+            observed_generation: s.observed_generation,
+            lifecycle_state: s.lifecycle_state,
+            reconciliation_status: s.reconciliation_status,
+            conditions: s.conditions,
+            machine: s.machine,
+        }
+    }
+}
