@@ -56,6 +56,9 @@ pub(crate) struct Ctx<'a> {
     /// The job id of deployment `st.machine.deployCount` (hashing it is not free and many
     /// rules ask), kept in step by `begin_deploy`.
     current_job_id: Option<String>,
+    /// `begin_deploy` counted a new deployment in this step: Flink cannot know its job id yet
+    /// (the status naming it was never persisted, so nothing was submitted with it).
+    pub(crate) minted_job_id: bool,
 }
 
 fn time(ts: Timestamp) -> Time {
@@ -104,6 +107,7 @@ impl<'a> Ctx<'a> {
             .then(|| ids::job_id(&obs.uid, status.machine.deploy_count));
         Self {
             current_job_id,
+            minted_job_id: false,
             res,
             obs,
             now,
@@ -595,6 +599,7 @@ impl<'a> Ctx<'a> {
         };
         self.refresh_restore_plan();
         self.st.machine.deploy_count += 1;
+        self.minted_job_id = true;
         self.current_job_id = self
             .is_app()
             .then(|| ids::job_id(&self.obs.uid, self.st.machine.deploy_count));

@@ -58,10 +58,13 @@ impl Ctx<'_> {
                 "not RUNNING {waited}s after the session cluster was ready (deadline kubernetes.operator.deployment.readiness.timeout){why}"
             ));
         }
-        let unknown = matches!(
-            self.obs.job,
-            JobObservation::NotFound | JobObservation::Found(_)
-        );
+        // Flink does not know the job: it said so, it reports another job, or the id is new
+        // in this step (the executor could not ask about it yet).
+        let unknown = self.minted_job_id
+            || matches!(
+                self.obs.job,
+                JobObservation::NotFound | JobObservation::Found(_)
+            );
         if self.facts().is_none() && unknown {
             self.refresh_restore_plan();
             let job = &spec.job;
@@ -99,7 +102,7 @@ impl Ctx<'_> {
         }
         let what = match &self.obs.job {
             JobObservation::Unreachable { .. } => "Flink's REST API to answer".to_string(),
-            JobObservation::NotAsked => "the job's status".to_string(),
+            JobObservation::NotAsked if !self.minted_job_id => "the job's status".to_string(),
             _ => format!("job {short_id} to be RUNNING"),
         };
         self.wait(what, POLL_SECS);
