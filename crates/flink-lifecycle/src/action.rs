@@ -45,7 +45,8 @@ pub enum Action {
     /// Idempotent through the fixed job id: if Flink already knows `jobId` (a re-submit after a
     /// crash; Flink answers that the job already exists, or lists it), the submission is
     /// success, and the next observation reports that job. Only emitted while the session
-    /// cluster is ready and the job was reported `NotFound`.
+    /// cluster is ready and Flink does not know the id (reported `NotFound`, or the id is new
+    /// in this step); a failure is reported back as `SessionJobObservation::submit_error`.
     SubmitJob {
         /// Fixed Flink job id (32 hex), derived from the resource's uid and submission count.
         job_id: String,

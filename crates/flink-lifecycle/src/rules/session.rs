@@ -19,10 +19,15 @@ impl Ctx<'_> {
             return Handled;
         };
         let ours = self.job_id();
+        // A spec change before the job was submitted retargets the submission; once Flink may
+        // know the job (a cluster that is only not ready may still run it), Running upgrades it.
         let unsubmitted = match &self.obs.job {
             JobObservation::NotFound => true,
             JobObservation::Found(f) => Some(f.id.as_str()) != ours.as_deref(),
-            _ => cluster != SessionCluster::Ready,
+            _ => matches!(
+                cluster,
+                SessionCluster::Missing | SessionCluster::NotASessionCluster
+            ),
         };
         if unsubmitted || self.st.machine.deploy_count == 0 {
             self.retarget();
