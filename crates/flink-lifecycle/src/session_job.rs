@@ -28,6 +28,23 @@
 //!
 //! The status is [`FlinkSessionJobStatus`]: the same fields as a FlinkDeployment's minus the
 //! cluster's, with the machine's bookkeeping in `status.machine`.
+//!
+//! ```
+//! use flink_lifecycle::session_job::{self, SessionJobObservation};
+//! use flink_lifecycle::{Action, JobObservation};
+//!
+//! let spec: flink_crd::FlinkSessionJobSpec = serde_json::from_value(serde_json::json!({
+//!     "deploymentName": "session-a",
+//!     "job": {"jarURI": "https://repo.example/job.jar", "parallelism": 2}
+//! }))
+//! .expect("a session job spec");
+//! let mut obs = SessionJobObservation::new("uid-1", 1); // session cluster ready
+//! obs.job = JobObservation::NotFound;
+//! let now = "2026-01-01T00:00:00Z".parse().expect("a timestamp");
+//! let decision = session_job::step(&spec, &Default::default(), &obs, now);
+//! let id = decision.status.job_status.job_id.clone().expect("the job id is in status first");
+//! assert!(decision.actions.iter().any(|a| matches!(a, Action::SubmitJob { job_id, .. } if *job_id == id)));
+//! ```
 
 use flink_crd::FlinkSessionJobSpec;
 use flink_crd::status::{FlinkSessionJobStatus, MachineState};
