@@ -3,13 +3,22 @@
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
+use kube::Resource;
 use kube::api::{Api, PostParams};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::json;
 
 /// Watches unscheduled pods and binds each to `node`, forever.
 pub(crate) async fn run(client: kube::Client, node: String) {
     let pods: Api<Pod> = Api::all(client.clone());
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "default-scheduler".into(),
+            instance: Some(node.clone()),
+        },
+    );
     let cfg = watcher::Config::default().fields("spec.nodeName=");
     let mut stream = watcher(pods, cfg)
         .default_backoff()
@@ -52,7 +61,17 @@ pub(crate) async fn run(client: kube::Client, node: String) {
             )
             .await
         {
-            Ok(_) => tracing::info!(pod = %format!("{ns}/{name}"), "bound"),
+            Ok(_) => {
+                tracing::info!(pod = %format!("{ns}/{name}"), "bound");
+                let ev = Event {
+                    type_: EventType::Normal,
+                    reason: "Scheduled".into(),
+                    note: Some(format!("Successfully assigned {ns}/{name} to {node}")),
+                    action: "Binding".into(),
+                    secondary: None,
+                };
+                let _ = recorder.publish(&ev, &pod.object_ref(&())).await;
+            }
             Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => {}
             Err(e) => tracing::warn!(pod = %format!("{ns}/{name}"), error = %e, "binding"),
         }
