@@ -7,6 +7,7 @@ mod flink;
 mod generate;
 mod helm;
 mod image;
+mod local;
 mod node;
 mod test;
 
@@ -37,6 +38,8 @@ enum Command {
     Image(image::Args),
     /// The local node: a kubelet stand-in running pods as local processes.
     Node(node::Args),
+    /// Everything at once: control plane, local node and operator (`up`, `down`, `status`).
+    Local(local::Args),
     /// The whole test suite, as CI runs it.
     Test(test::Args),
 }
@@ -51,6 +54,7 @@ fn main() -> anyhow::Result<()> {
         Command::Helm(args) => helm::run(args),
         Command::Image(args) => image::run(args),
         Command::Node(args) => node::run(args),
+        Command::Local(args) => local::run(args),
         Command::Test(args) => test::run(args),
     }
 }
