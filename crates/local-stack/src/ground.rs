@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use flink_crd::FlinkDeployment;
 use flink_rest::{FlinkRestClient, JobId};
-use k8s_openapi::api::core::v1::{Event, ServiceAccount};
+use k8s_openapi::api::core::v1::{Event, Pod, ServiceAccount};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use local_cluster::{LocalCluster, TestNamespace};
 
@@ -21,6 +21,8 @@ const MANAGER: &str = "local-stack-test";
 pub struct Ground {
     /// The shared control plane.
     pub cluster: &'static LocalCluster,
+    /// The local node running the pods.
+    pub node: &'static local_node::NodeHandle,
     /// A client of the control plane (admin).
     pub client: kube::Client,
     /// The operator watching [`Ground::ns`].
@@ -34,7 +36,9 @@ impl Ground {
     /// scoped to it with `extra_args`.
     pub async fn with_args(prefix: &str, extra_args: &[&str]) -> Result<Self> {
         let cluster = local_cluster::shared().await?;
-        // NODE: local_node::shared().await.map_err(|e| Error::Unexpected(format!("local node: {e}")))?;
+        let node = local_node::shared()
+            .await
+            .map_err(|e| Error::Unexpected(format!("local node: {e}")))?;
         let ns = TestNamespace::new(cluster, prefix).await?;
         let client = cluster.client()?;
         let sa: ServiceAccount = serde_json::from_value(serde_json::json!({
@@ -56,6 +60,7 @@ impl Ground {
         })?;
         Ok(Self {
             cluster,
+            node,
             client,
             operator,
             ns,
@@ -160,9 +165,17 @@ impl Ground {
         phase: &str,
         timeout: Duration,
     ) -> Result<FlinkDeployment> {
-        self.wait_for(name, &format!("phase {phase}"), timeout, |f| {
+        self.wait_for(name, &format!("phase {phase}, settled"), timeout, |f| {
+            let Some(s) = f.status.as_ref() else {
+                return false;
+            };
+            // Settled: the machine has seen this generation, runs no operation, and (when
+            // Running) the deployed spec is the desired one — a spec change can leave the
+            // phase at Running for a moment before its upgrade starts.
             phase_of(f) == phase
-                && f.status.as_ref().and_then(|s| s.observed_generation) == f.metadata.generation
+                && s.observed_generation == f.metadata.generation
+                && s.machine.operation.is_none()
+                && (phase != "Running" || s.machine.deployed_spec_hash == s.machine.spec_hash)
         })
         .await
     }
@@ -206,6 +219,22 @@ impl Ground {
     /// A REST client for the resource's JobManager pod.
     pub async fn rest(&self, name: &str) -> Result<FlinkRestClient> {
         jobmanager_rest(&self.client, self.ns(), name).await
+    }
+
+    /// The PIDs of the main container of every running pod of `name`'s `component`
+    /// (`jobmanager` or `taskmanager`), as the local node started them.
+    pub async fn main_container_pids(&self, name: &str, component: &str) -> Result<Vec<u32>> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), self.ns());
+        let list = pods
+            .list(&ListParams::default().labels(&format!("app={name},component={component}")))
+            .await?;
+        Ok(list
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter_map(|p| p.metadata.uid.as_deref())
+            .filter_map(|uid| self.node.container_pid(uid, "flink-main-container"))
+            .collect())
     }
 
     /// The job id in status.

@@ -11,17 +11,34 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, ListParams};
 use local_stack::{Ground, example};
 
+/// The counter job's arguments in these tests: 4 keys, checkpoints every 2 s.
+pub fn job_args(rate: u32, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "--keys".to_string(),
+        "4".into(),
+        "--rate".into(),
+        rate.to_string(),
+    ];
+    args.extend(["--checkpoint-interval-ms".to_string(), "2000".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    serde_json::json!(args)
+}
+
 /// `examples/basic.yaml` named `name`, with metrics reported every second (Flink's default
-/// of 10 s would make every count check wait that long) and a 2 s checkpoint interval.
-pub fn basic(name: &str) -> FlinkDeployment {
+/// of 10 s would make every count check wait that long), checkpoints every 2 s and `conf`
+/// added to its `flinkConfiguration`.
+pub fn basic(name: &str, conf: &[(&str, &str)]) -> FlinkDeployment {
     let mut fdep = example("basic.yaml").expect("examples/basic.yaml");
     fdep.metadata.name = Some(name.to_string());
-    let conf = &mut fdep.spec.flink_configuration.0;
-    for (k, v) in [
-        ("metrics.fetcher.update-interval", "1000"),
-        ("execution.checkpointing.interval", "2s"),
-    ] {
-        conf.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    let flink_conf = &mut fdep.spec.flink_configuration.0;
+    for (k, v) in [("metrics.fetcher.update-interval", "1000")]
+        .iter()
+        .chain(conf)
+    {
+        flink_conf.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    if let Some(job) = fdep.spec.job.as_mut() {
+        job.args = serde_json::from_value(job_args(20, &[])).expect("args");
     }
     fdep
 }
@@ -131,4 +148,39 @@ pub fn assert_savepoint_before_teardown(samples: &[Sample]) {
             "the JobManager was gone while status had no new savepoint: {s:?} (first: {first:?})"
         );
     }
+}
+
+/// Waits until Flink reports a completed checkpoint other than `before`.
+pub async fn wait_new_checkpoint(
+    flink: &flink_rest::FlinkRestClient,
+    job: &flink_rest::JobId,
+    before: Option<String>,
+) {
+    let started = std::time::Instant::now();
+    loop {
+        let now = flink
+            .latest_checkpoint_path(job)
+            .await
+            .expect("checkpoint statistics");
+        if now.is_some() && now != before {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no new checkpoint after {before:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The messages of the `SavepointCompleted` Events recorded on `name`.
+pub async fn savepoint_events(ground: &Ground, name: &str) -> std::collections::BTreeSet<String> {
+    ground
+        .events(name)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|(_, reason, _)| reason == "SavepointCompleted")
+        .map(|(_, _, message)| message)
+        .collect()
 }
