@@ -27,7 +27,8 @@ async fn a_deployment_becomes_a_replicaset_and_pending_pods() {
             "selector": {"matchLabels": {"app": "web"}},
             "template": {
                 "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "web", "image": "example.invalid/web:1"}]},
+                // A scheduler nobody runs: the local node (if up) leaves these pods Pending.
+                "spec": {"schedulerName": "no-scheduler", "containers": [{"name": "web", "image": "example.invalid/web:1"}]},
             },
         },
     }))
@@ -74,7 +75,7 @@ async fn a_deployment_becomes_a_replicaset_and_pending_pods() {
         let spec = pod.spec.as_ref().expect("spec");
         assert_eq!(
             spec.node_name, None,
-            "no scheduler: no pod is bound to a node"
+            "no scheduler for these pods: none is bound to a node"
         );
     }
 }

@@ -32,7 +32,14 @@ pub(crate) async fn run(client: kube::Client, node: String) {
                 continue;
             }
         };
+        // Like kube-scheduler, bind only pods that ask for the default scheduler.
+        let other_scheduler = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.scheduler_name.as_deref())
+            .is_some_and(|n| !n.is_empty() && n != "default-scheduler");
         if pod.metadata.deletion_timestamp.is_some()
+            || other_scheduler
             || pod
                 .spec
                 .as_ref()
