@@ -61,9 +61,16 @@ async fn status_is_written_on_first_sight_for_suspended_and_invalid_resources() 
         ns.name(),
         "parked",
         Duration::from_secs(20),
-        "suspended status",
+        "suspended status and finalizer",
         &op,
-        |f| f.status.as_ref().and_then(|s| s.phase).is_some(),
+        // The status is written before the finalizer action runs, so wait for both.
+        |f| {
+            f.status.as_ref().and_then(|s| s.phase).is_some()
+                && f.metadata
+                    .finalizers
+                    .as_ref()
+                    .is_some_and(|l| !l.is_empty())
+        },
     )
     .await;
     let st = parked.status.as_ref().expect("status");

@@ -8,7 +8,8 @@
 //! let fdep = local_stack::example("basic.yaml")?;                     // examples/basic.yaml
 //! ground.apply(&fdep).await?;
 //! ground.wait_phase("basic", "Running", std::time::Duration::from_secs(120)).await?;
-//! let counts = ground.counts("basic").await?;                         // the job's state
+//! let none = std::collections::BTreeMap::new();                      // any count will do
+//! let counts = ground.wait_counts("basic", 4, &none, std::time::Duration::from_secs(60)).await?;
 //! # Ok(()) }
 //! ```
 
