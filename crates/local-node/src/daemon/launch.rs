@@ -49,9 +49,15 @@ impl RunDirs {
             work: run.join("work"),
             tmp: run.join("tmp"),
             conf: run.join("conf"),
-            host_view: run.join("host"),
+            host_view: PathBuf::from(super::spec::HOST_VIEW),
         };
-        for d in [&dirs.upper, &dirs.work, &dirs.tmp, &dirs.conf] {
+        for d in [
+            &dirs.upper,
+            &dirs.work,
+            &dirs.tmp,
+            &dirs.conf,
+            &dirs.host_view,
+        ] {
             std::fs::create_dir_all(d).map_err(io("creating a container folder", d))?;
         }
         use std::os::unix::fs::PermissionsExt;

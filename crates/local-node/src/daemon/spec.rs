@@ -262,9 +262,17 @@ pub(crate) struct StartScript {
     pub mounts: Vec<Mount>,
     pub working_dir: String,
     /// Where the host's `/tmp` and `/opt` stay reachable once the container's own cover
-    /// them.
+    /// them; must lie outside both (see [`HOST_VIEW`]).
     pub host_view: PathBuf,
+    /// The pod's folder on the host (hosts file, volumes, conf): the container reads it at
+    /// its host path, so it stays visible even when it lies under `/tmp` or `/opt`.
+    pub pod_dir: PathBuf,
 }
+
+/// The mount point of the host views. Mounts happen in each container's private mount
+/// namespace, so one empty folder serves every container; it lies outside `/tmp` and
+/// `/opt` because the container's own mounts cover those.
+pub(crate) const HOST_VIEW: &str = "/run/local-node/host";
 
 /// Host folders the container's own mounts cover.
 const SHADOWED: [&str; 2] = ["/tmp", "/opt"];
@@ -289,9 +297,11 @@ impl StartScript {
         // hostPath such as /tmp/flink-data) are reached through a view of the host folder
         // bound before it is covered.
         let mut mounts = self.mounts.clone();
+        let mut reexpose = Vec::new();
         for root in SHADOWED {
             let under = |p: &std::path::Path| p.starts_with(root);
-            if !mounts.iter().any(|m| under(&m.source)) {
+            let pod_dir_under = under(&self.pod_dir);
+            if !pod_dir_under && !mounts.iter().any(|m| under(&m.source)) {
                 continue;
             }
             let view = self.host_view.join(&root[1..]);
@@ -300,6 +310,9 @@ impl StartScript {
                 if let Ok(rest) = m.source.strip_prefix(root) {
                     m.source = view.join(rest);
                 }
+            }
+            if let (true, Ok(rest)) = (pod_dir_under, self.pod_dir.strip_prefix(root)) {
+                reexpose.push(view.join(rest));
             }
         }
         if let Some(f) = &self.flink {
@@ -315,6 +328,15 @@ impl StartScript {
             );
         }
         let _ = writeln!(s, "mount --bind {} /tmp", q(&self.tmp));
+        // A checkout under /tmp (or /opt) keeps the pod folder at its host path.
+        for view in &reexpose {
+            let _ = writeln!(
+                s,
+                "mkdir -p {d}\nmount --bind {v} {d}",
+                d = q(&self.pod_dir),
+                v = q(view)
+            );
+        }
         // Parents before children.
         mounts.sort_by_key(|m| m.target.matches('/').count());
         for m in &mounts {
@@ -471,6 +493,7 @@ mod tests {
             ],
             working_dir: "/".into(),
             host_view: "/p/host".into(),
+            pod_dir: "/v/pod".into(),
         }
         .render();
         // A source under /tmp is reached through the host view, bound before /tmp is covered.
@@ -484,5 +507,30 @@ mod tests {
         assert!(a < b, "{script}");
         assert!(script.contains("hostname 'jm-0'"));
         assert!(script.ends_with("exec \"$@\"\n"));
+        assert!(!script.contains("'/p/host/tmp/v"), "{script}");
+    }
+
+    #[test]
+    fn a_pod_folder_under_tmp_stays_visible_at_its_host_path() {
+        let script = StartScript {
+            hostname: "tm-0".into(),
+            flink: None,
+            tmp: "/tmp/co/pod/run/tmp".into(),
+            mounts: vec![],
+            working_dir: "/".into(),
+            host_view: "/run/view".into(),
+            pod_dir: "/tmp/co/pod".into(),
+        }
+        .render();
+        let view = script
+            .find("mount --bind /tmp '/run/view/tmp'")
+            .expect("host view");
+        let cover = script
+            .find("mount --bind '/tmp/co/pod/run/tmp' /tmp")
+            .expect("tmp");
+        let back = script
+            .find("mount --bind '/run/view/tmp/co/pod' '/tmp/co/pod'")
+            .expect("pod folder re-exposed");
+        assert!(view < cover && cover < back, "{script}");
     }
 }

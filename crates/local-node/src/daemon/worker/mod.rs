@@ -607,6 +607,7 @@ impl Worker {
             mounts,
             working_dir: c.working_dir.clone().unwrap_or_else(|| default_wd.into()),
             host_view: run.host_view.clone(),
+            pod_dir: std::path::absolute(&self.dir.dir).unwrap_or_else(|_| self.dir.dir.clone()),
         };
         let argv = spec::argv(c, entry, &user_env);
         launch::spawn(&net.netns, &cdir, &script, &argv, &env, self.notify.clone())
