@@ -158,6 +158,55 @@ mod tests {
         assert_eq!(hex, format!("{:016x}", 0x00ab_cdef_0123_4567_u64));
     }
 
+    /// A spec with most kinds of field the hash sees (nested and flat configuration, operator
+    /// keys it leaves out, resources, a job with steering fields).
+    fn pinned_spec() -> FlinkDeploymentSpec {
+        serde_json::from_value(serde_json::json!({
+            "image": "flink:2.2",
+            "flinkVersion": "v2_2",
+            "serviceAccount": "flink",
+            "flinkConfiguration": {
+                "execution.checkpointing.savepoint-dir": "s3://b/sp",
+                "taskmanager.numberOfTaskSlots": "2",
+                "kubernetes.operator.periodic.savepoint.interval": "1h",
+                "kubernetes": {"operator": {"savepoint.history.max.count": "3"}}
+            },
+            "logConfiguration": {"log4j-console.properties": "rootLogger.level = INFO"},
+            "jobManager": {"resource": {"memory": "1024m", "cpu": 1.0}},
+            "taskManager": {"resource": {"memory": "2048m", "cpu": 2.0}, "replicas": 2},
+            "restartNonce": 7,
+            "job": {
+                "jarURI": "local:///opt/flink/usrlib/job.jar",
+                "entryClass": "org.example.Job",
+                "args": ["--in", "x"],
+                "parallelism": 4,
+                "upgradeMode": "savepoint",
+                "state": "running",
+                "savepointTriggerNonce": 3,
+                "initialSavepointPath": "s3://b/sp/savepoint-1"
+            }
+        }))
+        .expect("pinned spec parses")
+    }
+
+    #[test]
+    fn spec_hash_is_pinned() {
+        // Running clusters carry this value in a label and status: if it changes, every
+        // cluster is redeployed when the operator is upgraded. Never update it casually.
+        assert_eq!(spec_hash(&pinned_spec()), "75ee080cfae9274c");
+        assert_eq!(
+            spec_hash(&FlinkDeploymentSpec::default()),
+            "b1e8f90783a27463"
+        );
+        let session_job: FlinkSessionJobSpec = serde_json::from_value(serde_json::json!({
+            "deploymentName": "session",
+            "flinkConfiguration": {"kubernetes.operator.savepoint.timeout": "5 min", "a": "b"},
+            "job": {"jarURI": "https://repo/job.jar", "parallelism": 2, "upgradeMode": "last-state"}
+        }))
+        .expect("pinned session job parses");
+        assert_eq!(session_job_hash(&session_job), "1d724a88c0cdc8b3");
+    }
+
     #[test]
     fn steering_fields_do_not_change_the_hash() {
         let a = FlinkDeploymentSpec {
