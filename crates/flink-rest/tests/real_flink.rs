@@ -97,7 +97,8 @@ async fn lifecycle(version: FlinkVersion) {
                 .entry_class(COUNTER_JOB_CLASS)
                 .args(args)
                 .parallelism(1)
-                .job_id(job_id.clone()),
+                .job_id(job_id.clone())
+                .flink_configuration([("pipeline.max-parallelism", "64")]),
         )
         .await
         .expect("run");
@@ -121,6 +122,14 @@ async fn lifecycle(version: FlinkVersion) {
         .expect("counting vertex")
         .id
         .clone();
+    assert!(
+        details
+            .vertices
+            .iter()
+            .all(|v| v.max_parallelism == Some(64)),
+        "the run request's flinkConfiguration reached the job (Flink's default is 128): {:?}",
+        details.vertices
+    );
     rec.record("job-details", &format!("/jobs/{job_id}")).await;
     let jobs = flink.jobs_overview().await.expect("jobs overview");
     assert!(

@@ -163,12 +163,7 @@ pub async fn submit(call: &Call, http: &reqwest::Client, s: &Submit<'_>) -> Resu
         }
     }
     if !s.flink_configuration.is_empty() {
-        // flink_rest::JarRunRequest has no `flinkConfiguration` field yet.
-        tracing::warn!(
-            job_id = s.job_id,
-            keys = s.flink_configuration.len(),
-            "the session job's flinkConfiguration is not passed to Flink yet (the REST client lacks the field)"
-        );
+        req = req.flink_configuration(s.flink_configuration.clone());
     }
     let run = call.run("run_jar", |c| c.run_jar(&jar, &req)).await;
     // The uploaded jar is not needed once the job runs (or failed to start).

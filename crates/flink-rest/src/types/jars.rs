@@ -1,5 +1,7 @@
 //! Jar upload, listing and run (no IO).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{JarId, JobId};
@@ -99,6 +101,10 @@ pub struct JarRunRequest {
     /// [`JarRunRequest::claim_mode`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore_mode: Option<ClaimMode>,
+    /// Job-level Flink configuration (`flinkConfiguration`, read by 1.20 and 2.x); it
+    /// overrides the cluster's configuration for this job only.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub flink_configuration: BTreeMap<String, String>,
 }
 
 impl JarRunRequest {
@@ -126,6 +132,20 @@ impl JarRunRequest {
     /// Sets the parallelism.
     pub fn parallelism(mut self, parallelism: u32) -> Self {
         self.parallelism = Some(parallelism);
+        self
+    }
+
+    /// Sets job-level Flink configuration entries.
+    pub fn flink_configuration<I, K, V>(mut self, entries: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.flink_configuration = entries
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         self
     }
 

@@ -153,6 +153,9 @@ pub struct JobVertex {
     pub name: String,
     /// Its parallelism.
     pub parallelism: u32,
+    /// Its maximum parallelism (the number of key groups).
+    #[serde(default, rename = "maxParallelism")]
+    pub max_parallelism: Option<u32>,
     /// Its state.
     pub status: ExecutionState,
 }
