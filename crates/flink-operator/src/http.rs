@@ -17,6 +17,7 @@ use crate::shutdown::Shutdown;
 /// What `/readyz` reports.
 #[derive(Debug, Default)]
 pub struct Health {
+    standing_by: AtomicBool,
     leading: AtomicBool,
     synced: AtomicBool,
 }
@@ -27,20 +28,30 @@ impl Health {
         self.leading.store(v, Ordering::SeqCst);
     }
 
+    /// This replica waits for the leader Lease (leader election on, another replica holds it).
+    pub fn set_standing_by(&self, v: bool) {
+        self.standing_by.store(v, Ordering::SeqCst);
+    }
+
     /// The controllers' caches hold the cluster's current objects.
     pub fn set_synced(&self, v: bool) {
         self.synced.store(v, Ordering::SeqCst);
     }
 
-    /// Ready: leading and synced. Otherwise the reason.
-    pub fn ready(&self) -> std::result::Result<(), &'static str> {
+    /// Ready: leading with synced caches, or standing by (a standby serves the webhook and
+    /// must count as ready, or a RollingUpdate of a replicated operator would stall). `Ok`
+    /// says which; `Err` says why not.
+    pub fn ready(&self) -> std::result::Result<&'static str, &'static str> {
+        if self.standing_by.load(Ordering::SeqCst) {
+            return Ok("ok: standby, another replica holds the leader Lease");
+        }
         if !self.leading.load(Ordering::SeqCst) {
-            return Err("standby: another replica holds the leader Lease");
+            return Err("starting: not running the controllers yet");
         }
         if !self.synced.load(Ordering::SeqCst) {
             return Err("starting: caches are not synced yet");
         }
-        Ok(())
+        Ok("ok")
     }
 }
 
@@ -61,7 +72,7 @@ pub fn router(metrics: Arc<Metrics>, health: Arc<Health>) -> Router {
 
 async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     match s.health.ready() {
-        Ok(()) => (StatusCode::OK, "ok".to_string()),
+        Ok(what) => (StatusCode::OK, what.to_string()),
         Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why.to_string()),
     }
 }

@@ -119,10 +119,12 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<()> {
         &config.lease_name,
         &identity,
     );
+    health.set_standing_by(true);
     if !elector.acquire(&shutdown).await {
         return Ok(());
     }
     tracing::info!(lease = %config.lease_name, identity = %identity, "leading");
+    health.set_standing_by(false);
     health.set_leading(true);
     metrics.leader.set(1);
     let stop_controllers = Shutdown::new();

@@ -180,9 +180,21 @@ async fn deleting_releases_the_finalizer() {
         .expect("delete accepted");
     wait_gone(&client, ns.name(), "parked", Duration::from_secs(30), &op).await;
     let (_, metrics) = op.get("/metrics").await.expect("metrics answer");
+    // A reconcile already queued from the status write may still see the cached object with
+    // its finalizer and remove it again: harmless (the conditional PATCH finds it gone), so
+    // at least one, and never an error.
+    let removed: u32 = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                r#"flink_operator_actions_total{action="RemoveFinalizer",outcome="ok"} "#,
+            )
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(removed >= 1, "{metrics}");
     assert!(
-        metrics
-            .contains(r#"flink_operator_actions_total{action="RemoveFinalizer",outcome="ok"} 1"#),
+        !metrics.contains(r#"action="RemoveFinalizer",outcome="error""#),
         "{metrics}"
     );
 }
@@ -228,7 +240,8 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
     // b stands by: alive, not ready, not leading.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (code, body) = b.get("/readyz").await.expect("b answers");
-    assert_eq!(code, 503, "the standby is not ready: {body}");
+    // Ready as a standby: a RollingUpdate of two replicas must not stall on it.
+    assert_eq!(code, 200, "the standby is ready: {body}");
     assert!(body.contains("standby"), "{body}");
 
     create(&client, ns.name(), &manifest(SUSPENDED)).await;

@@ -477,6 +477,18 @@ fn leader_election_follows_the_replica_count() {
         "{:?}",
         args(&two)
     );
+    // With leader election a new replica turns ready as a standby, so a RollingUpdate that
+    // never drops below the replica count cannot stall; without it, Recreate.
+    let strategy =
+        |objects: &[Value]| of_kind(objects, "Deployment")[0]["spec"]["strategy"].clone();
+    assert_eq!(strategy(&one)["type"], "Recreate");
+    assert_eq!(strategy(&two)["type"], "RollingUpdate");
+    assert_eq!(strategy(&two)["rollingUpdate"]["maxUnavailable"], 0);
+    let chosen = template(
+        "ops",
+        &["--set", "replicaCount=2", "--set", "strategy.type=Recreate"],
+    );
+    assert_eq!(strategy(&chosen)["type"], "Recreate", "the value wins");
     let lease_roles: Vec<_> = of_kind(&two, "Role")
         .into_iter()
         .filter(|r| r.to_string().contains("leases"))
@@ -568,7 +580,7 @@ fn the_operator_pod_is_hardened_and_gets_every_flag_from_values() {
         vec!["ALL".to_string()]
     );
     let deployment = of_kind(&objects, "Deployment")[0];
-    // Recreate: never two operators acting at once, and no rollout stalled by standby replicas.
+    // Without leader election, Recreate: never two operators acting at once.
     assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
     let pod = &deployment["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);

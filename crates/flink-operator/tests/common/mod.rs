@@ -62,11 +62,14 @@ impl Operator {
         Some((status, resp.text().await.ok()?))
     }
 
-    /// Waits until `/readyz` answers 200.
+    /// Waits until `/readyz` answers 200 `ok`: running the controllers with synced caches (a
+    /// standby answers 200 too, with a body that says so).
     pub async fn wait_ready(&self, timeout: Duration) {
         let start = Instant::now();
         loop {
-            if let Some((200, _)) = self.get("/readyz").await {
+            if let Some((200, body)) = self.get("/readyz").await
+                && body == "ok"
+            {
                 return;
             }
             assert!(
