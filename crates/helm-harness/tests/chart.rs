@@ -580,8 +580,8 @@ fn the_operator_pod_is_hardened_and_gets_every_flag_from_values() {
         vec!["ALL".to_string()]
     );
     let deployment = of_kind(&objects, "Deployment")[0];
-    // Without leader election, Recreate: never two operators acting at once.
-    assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
+    // Leader election is on here: a RollingUpdate whose new pod waits as a ready standby.
+    assert_eq!(deployment["spec"]["strategy"]["type"], "RollingUpdate");
     let pod = &deployment["spec"]["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_eq!(
