@@ -36,6 +36,7 @@
 
 mod action;
 pub mod diagram;
+mod hash_view;
 mod ids;
 mod machine;
 mod observation;
@@ -124,7 +125,9 @@ pub(crate) fn decide(
     now: Timestamp,
     errors: Vec<ValidationError>,
 ) -> (Decision, Vec<(MachineState, MachineState)>) {
-    let waiting_before = status.machine.waiting_for.clone();
+    let mut status = status;
+    // Moved out rather than copied: the prelude clears it anyway.
+    let waiting_before = status.machine.waiting_for.take();
     let mut ctx = rules::Ctx::new(res, status, obs, now);
     ctx.prelude(errors);
     let state = match ctx.st.machine.state {

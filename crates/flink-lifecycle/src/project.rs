@@ -159,13 +159,13 @@ impl Ctx<'_> {
             phase_reason(phase)
         };
         let waiting_msg: Cow<'static, str> = match &ms.waiting_for {
-            Some(w) => Cow::Owned(format!("waiting for {w}")),
+            Some(w) => Cow::Owned(crate::rules::concat(&["waiting for ", w])),
             None => Cow::Borrowed(""),
         };
-        let ready_msg: Cow<'static, str> = if ready {
-            Cow::Borrowed("the cluster is ready and the job runs")
+        let ready_msg: &str = if ready {
+            "the cluster is ready and the job runs"
         } else {
-            waiting_msg.clone()
+            &waiting_msg
         };
         let progressing = matches!(
             state,
@@ -188,7 +188,7 @@ impl Ctx<'_> {
             "Ready",
             ready,
             ready_reason,
-            &ready_msg,
+            ready_msg,
             generation,
             &now,
         );
@@ -236,13 +236,13 @@ fn set_condition(
         Some(c) => {
             if c.status != status {
                 c.last_transition_time = now.clone();
-                c.status = status.to_string();
+                assign(&mut c.status, status);
             }
             if c.reason != reason {
-                c.reason = reason.to_string();
+                assign(&mut c.reason, reason);
             }
             if c.message != message {
-                c.message = message.to_string();
+                assign(&mut c.message, message);
             }
             c.observed_generation = generation;
         }
@@ -255,4 +255,10 @@ fn set_condition(
             last_transition_time: now.clone(),
         }),
     }
+}
+
+/// Overwrites `s` with `value`, reusing its buffer when it is large enough.
+fn assign(s: &mut String, value: &str) {
+    s.clear();
+    s.push_str(value);
 }

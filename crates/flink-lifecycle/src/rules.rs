@@ -88,6 +88,25 @@ fn pod_text(p: &crate::observation::PodFailure) -> String {
     }
 }
 
+/// The pieces joined into one string with a single allocation: `format!` costs several
+/// times more, and a few messages are built on every upgrade step.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+/// An upgrade mode as events name it (its `Debug` form).
+fn mode_word(mode: UpgradeMode) -> &'static str {
+    match mode {
+        UpgradeMode::Stateless => "Stateless",
+        UpgradeMode::Savepoint => "Savepoint",
+        UpgradeMode::LastState => "LastState",
+    }
+}
+
 fn kind_word(kind: RestoreKind) -> &'static str {
     match kind {
         RestoreKind::Savepoint => "savepoint",
@@ -145,11 +164,21 @@ impl<'a> Ctx<'a> {
     }
 
     fn desired_hash(&self) -> String {
-        self.st.machine.spec_hash.clone().unwrap_or_default()
+        self.desired().to_string()
+    }
+
+    /// The desired spec hash, borrowed (for comparisons: no copy).
+    fn desired(&self) -> &str {
+        self.st.machine.spec_hash.as_deref().unwrap_or_default()
     }
 
     fn job_id(&self) -> Option<String> {
         self.current_job_id.clone()
+    }
+
+    /// The current job id, borrowed (for comparisons: no copy).
+    fn current_job(&self) -> Option<&str> {
+        self.current_job_id.as_deref()
     }
 
     fn facts(&self) -> Option<&'a JobFacts> {
@@ -280,7 +309,7 @@ impl<'a> Ctx<'a> {
             self.invalid = Some(format!("invalid spec: {}", msg.join("; ")));
         }
         if let JobObservation::Found(f) = &self.obs.job
-            && Some(f.id.as_str()) == self.job_id().as_deref()
+            && Some(f.id.as_str()) == self.current_job()
             && let Some(cp) = &f.last_checkpoint
         {
             let newer = match &self.st.job_status.checkpoint_info.last_checkpoint {
@@ -531,10 +560,11 @@ impl<'a> Ctx<'a> {
                 RestorePlan {
                     restore: None,
                     fallback: self.restore_points(),
-                    reason: Some(format!(
-                        "the savepoint stop-with-savepoint {} is taking; if it fails the job keeps running",
-                        short(&trigger)
-                    )),
+                    reason: Some(concat(&[
+                        "the savepoint stop-with-savepoint ",
+                        short(&trigger),
+                        " is taking; if it fails the job keeps running",
+                    ])),
                     drops_state_as_asked: false,
                 }
             }
@@ -958,7 +988,7 @@ impl<'a> Ctx<'a> {
                 self.job_failed("Flink does not know the job: the JobManager lost it".into())
             }
             JobObservation::Found(f) => {
-                if Some(f.id.as_str()) != self.job_id().as_deref() {
+                if Some(f.id.as_str()) != self.current_job() {
                     return self
                         .job_failed(format!("Flink runs job {} instead of ours", short(&f.id)));
                 }
@@ -1031,22 +1061,24 @@ impl<'a> Ctx<'a> {
     }
 
     fn spec_changed(&self) -> bool {
-        let d = self.desired_hash();
+        let d = Some(self.desired());
         let ms = &self.st.machine;
-        ms.deployed_spec_hash.as_deref() != Some(d.as_str())
-            && ms.rejected_spec_hash.as_deref() != Some(d.as_str())
+        ms.deployed_spec_hash.as_deref() != d && ms.rejected_spec_hash.as_deref() != d
     }
 
     /// Retry gate: a harmlessly failed operation waits for its backoff.
     fn retry_wait(&mut self) -> bool {
-        let d = self.desired_hash();
-        match &self.st.machine.retry {
-            Some(r) if r.spec_hash.as_deref() == Some(d.as_str()) && self.now < r.not_before.0 => {
+        let Some(r) = &self.st.machine.retry else {
+            return false;
+        };
+        let same_spec = r.spec_hash.as_deref() == Some(self.desired());
+        match r {
+            r if same_spec && self.now < r.not_before.0 => {
                 let secs = secs_between(self.now, r.not_before.0).max(1) as u64;
                 self.wait(format!("retry {} after backoff", r.attempts + 1), secs);
                 true
             }
-            Some(r) if r.spec_hash.as_deref() != Some(d.as_str()) => {
+            _ if !same_spec => {
                 self.st.machine.retry = None;
                 false
             }
@@ -1140,11 +1172,12 @@ impl<'a> Ctx<'a> {
             self.event(
                 EventKind::Normal,
                 "Upgrading",
-                format!(
-                    "spec changed to {}: upgrading with upgradeMode {:?}",
-                    self.desired_hash(),
-                    self.upgrade_mode()
-                ),
+                concat(&[
+                    "spec changed to ",
+                    self.desired(),
+                    ": upgrading with upgradeMode ",
+                    mode_word(self.upgrade_mode()),
+                ]),
             );
             return self.start_operation(OperationKind::Upgrade);
         }
@@ -1287,7 +1320,7 @@ impl<'a> Ctx<'a> {
         }
         match (&self.obs.job, status) {
             (JobObservation::Found(f), None | Some(TriggerStatus::Unknown))
-                if Some(f.id.as_str()) == self.job_id().as_deref() =>
+                if Some(f.id.as_str()) == self.current_job() =>
             {
                 if f.state == FlinkJobState::Running {
                     let job_id = f.id.clone();
@@ -1359,18 +1392,22 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn stopping(&mut self) -> Outcome<State> {
-        let Some(op) = self.st.machine.operation.clone() else {
+        let Some(op) = self.st.machine.operation.as_ref() else {
             return go(MachineState::Running);
         };
+        let kind = op.kind;
         match op.stop.unwrap_or(StopMethod::None) {
-            StopMethod::Savepoint => self.stopping_with_savepoint(op),
+            StopMethod::Savepoint => {
+                let trigger_id = op.trigger_id.clone().unwrap_or_default();
+                self.stopping_with_savepoint(kind, trigger_id)
+            }
             StopMethod::Cancel => {
                 if let Some(waiting) = self.cancelling("") {
                     return waiting;
                 }
                 if self.facts().is_some_and(|f| !f.state.is_terminal()) {
                     return self.stop_failed(
-                        op,
+                        kind,
                         format!("the job did not cancel within {}s", self.waited_secs()),
                     );
                 }
@@ -1385,7 +1422,7 @@ impl<'a> Ctx<'a> {
                 let plan = self.newest_plan(
                     "last-state: the newest checkpoint (or savepoint) recorded once the job stopped",
                 );
-                if matches!(op.kind, OperationKind::Upgrade | OperationKind::Restart) {
+                if matches!(kind, OperationKind::Upgrade | OperationKind::Restart) {
                     self.st.machine.pre_upgrade_restore = plan.restore.clone();
                 }
                 self.st.machine.restore_plan = Some(plan);
@@ -1395,8 +1432,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn stopping_with_savepoint(&mut self, op: Operation) -> Outcome<State> {
-        let trigger_id = op.trigger_id.clone().unwrap_or_default();
+    fn stopping_with_savepoint(
+        &mut self,
+        kind: OperationKind,
+        trigger_id: String,
+    ) -> Outcome<State> {
         let status = self.trigger_status(&trigger_id);
         match status {
             Some(TriggerStatus::Completed { location }) => {
@@ -1407,7 +1447,7 @@ impl<'a> Ctx<'a> {
                     .into_iter()
                     .filter(|p| Some(p) != point.as_ref())
                     .collect();
-                if matches!(op.kind, OperationKind::Upgrade | OperationKind::Restart) {
+                if matches!(kind, OperationKind::Upgrade | OperationKind::Restart) {
                     self.st.machine.pre_upgrade_restore = point.clone();
                 }
                 self.st.machine.restore_plan = Some(RestorePlan {
@@ -1430,25 +1470,25 @@ impl<'a> Ctx<'a> {
                 return go(MachineState::TearingDown);
             }
             Some(TriggerStatus::Failed { reason }) => {
-                return self.stop_failed(op, format!("stop-with-savepoint failed: {reason}"));
+                return self.stop_failed(kind, format!("stop-with-savepoint failed: {reason}"));
             }
             _ => {}
         }
         if self.past_deadline() {
             return self.stop_failed(
-                op,
+                kind,
                 format!(
                     "stop-with-savepoint gave no result within {}s",
                     self.waited_secs()
                 ),
             );
         }
-        let job_id = self.job_id().unwrap_or_default();
+        let job_id = self.current_job().unwrap_or_default();
         match (&self.obs.job, &status) {
             (JobObservation::Found(f), None | Some(TriggerStatus::Unknown)) if f.id == job_id => {
                 if f.state == FlinkJobState::Running && f.tasks_running {
                     self.actions.push(Action::StopWithSavepoint {
-                        job_id: job_id.clone(),
+                        job_id: f.id.clone(),
                         trigger_id: trigger_id.clone(),
                         directory: self.obs.settings.savepoint_dir.clone().unwrap_or_default(),
                     });
@@ -1470,7 +1510,7 @@ impl<'a> Ctx<'a> {
                     return go(MachineState::TearingDown);
                 }
             }
-            (JobObservation::NotFound, _) if op.kind == OperationKind::Delete => {
+            (JobObservation::NotFound, _) if kind == OperationKind::Delete => {
                 return go(MachineState::TearingDown);
             }
             _ => {}
@@ -1490,7 +1530,7 @@ impl<'a> Ctx<'a> {
     /// The tail of every trigger poll: the trigger (a `what`) is still running.
     fn await_trigger(&mut self, what: &str, trigger_id: &str) -> Outcome<State> {
         self.wait(
-            format!("{what} {} to complete", short(trigger_id)),
+            concat(&[what, " ", short(trigger_id), " to complete"]),
             POLL_SECS,
         );
         Handled
@@ -1527,8 +1567,8 @@ impl<'a> Ctx<'a> {
 
     /// The stop failed: a delete goes on (documented exit); anything else leaves the job
     /// running on the old spec and retries with backoff, then Failed.
-    fn stop_failed(&mut self, op: Operation, reason: String) -> Outcome<State> {
-        if op.kind == OperationKind::Delete {
+    fn stop_failed(&mut self, kind: OperationKind, reason: String) -> Outcome<State> {
+        if kind == OperationKind::Delete {
             let plan =
                 self.newest_plan("final savepoint failed; newest recorded savepoint or checkpoint");
             self.event(
@@ -1559,7 +1599,7 @@ impl<'a> Ctx<'a> {
             self.st.machine.rejected_spec_hash = Some(d);
             return self.fail(format!(
                 "{:?} blocked: {reason} ({attempts} attempts). The job keeps running on the previous spec. Fix the cause, then change the spec to retry (or use upgradeMode last-state/stateless)",
-                op.kind
+                kind
             ));
         }
         let msg = format!(
