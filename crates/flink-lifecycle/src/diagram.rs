@@ -274,6 +274,16 @@ pub fn markdown() -> String {
          | Suspended, Failed | a spec change | none | the change |\n",
     );
     out.push_str(
+        "\n## A job that runs again after its stop\n\n\
+         When TearingDown sees the job running again after its stop captured its state (stop-with-savepoint\n\
+         completed, or last-state's cancel landed), its JobManager restarted it from an older point: the newest\n\
+         checkpoint with HA metadata (Flink never resumes from a savepoint) or the restore path it was deployed\n\
+         with. The stop's savepoint (or checkpoint) stays the restore point: the job is cancelled at once, not\n\
+         savepointed again (that savepoint would be newer by the clock but older by content), the checkpoints it\n\
+         completes are not recorded, and a Warning event and `Degraded: JobResumedAfterStop` say that it may\n\
+         have emitted output again.\n",
+    );
+    out.push_str(
         "\n## FlinkSessionJob\n\n\
          A session job runs the same machine (`flink_lifecycle::session_job::step`), submitted with\n\
          `SubmitJob` (a fixed job id per submission) to the session cluster named by `spec.deploymentName`.\n\

@@ -32,6 +32,8 @@ const IDLE_SECS: u64 = 300;
 const MAX_BACKOFF_SECS: u64 = 300;
 /// First retry delay of a harmlessly failed operation (doubles per attempt).
 const RETRY_BASE_SECS: u64 = 30;
+/// Event and `Degraded` reason: our job runs again after its stop captured its state.
+const RESUMED_AFTER_STOP: &str = "JobResumedAfterStop";
 
 /// One transition taken during a step (for the transition-table test).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,6 +312,7 @@ impl<'a> Ctx<'a> {
         }
         if let JobObservation::Found(f) = &self.obs.job
             && Some(f.id.as_str()) == self.current_job()
+            && !self.stopped_with_state()
             && let Some(cp) = &f.last_checkpoint
         {
             let newer = match &self.st.job_status.checkpoint_info.last_checkpoint {
@@ -556,15 +559,16 @@ impl<'a> Ctx<'a> {
             }
             (_, StopMethod::Savepoint) => {
                 let trigger = self.next_trigger_id();
-                op.trigger_id = Some(trigger.clone());
+                let reason = concat(&[
+                    "the savepoint stop-with-savepoint ",
+                    short(&trigger),
+                    " is taking; if it fails the job keeps running",
+                ]);
+                op.trigger_id = Some(trigger);
                 RestorePlan {
                     restore: None,
                     fallback: self.restore_points(),
-                    reason: Some(concat(&[
-                        "the savepoint stop-with-savepoint ",
-                        short(&trigger),
-                        " is taking; if it fails the job keeps running",
-                    ])),
+                    reason: Some(reason),
                     drops_state_as_asked: false,
                 }
             }
@@ -800,7 +804,11 @@ impl<'a> Ctx<'a> {
         let mut fresh = self.newest_plan(
             "a savepoint or checkpoint newer than the planned one was recorded before the JobManager was (re)created",
         );
-        fresh.fallback.extend(plan.restore.clone());
+        if let Some(old) = plan.restore.clone()
+            && !fresh.fallback.contains(&old)
+        {
+            fresh.fallback.push(old);
+        }
         self.st.job_status.upgrade_savepoint_path = Some(newest.path.clone());
         self.st.machine.restore_plan = Some(fresh);
     }
@@ -1419,6 +1427,13 @@ impl<'a> Ctx<'a> {
                 if let Some(waiting) = self.cancelling(" (last-state)") {
                     return waiting;
                 }
+                if self.facts().is_some_and(|f| !f.state.is_terminal())
+                    && let Some(op) = self.st.machine.operation.as_mut()
+                {
+                    // The cancel did not land by the deadline: the job ends with its cluster,
+                    // still checkpointing until then (its newer checkpoints remain candidates).
+                    op.stop = Some(StopMethod::None);
+                }
                 let plan = self.newest_plan(
                     "last-state: the newest checkpoint (or savepoint) recorded once the job stopped",
                 );
@@ -1569,6 +1584,12 @@ impl<'a> Ctx<'a> {
     /// running on the old spec and retries with backoff, then Failed.
     fn stop_failed(&mut self, kind: OperationKind, reason: String) -> Outcome<State> {
         if kind == OperationKind::Delete {
+            // The job was not stopped: the teardown goes on as one without a stop (the job
+            // ends with its cluster), and a job still running there is not one resumed after
+            // a stop.
+            if let Some(op) = self.st.machine.operation.as_mut() {
+                op.stop = Some(StopMethod::None);
+            }
             let plan =
                 self.newest_plan("final savepoint failed; newest recorded savepoint or checkpoint");
             self.event(
@@ -1622,7 +1643,12 @@ impl<'a> Ctx<'a> {
             // The plan the next start (or resume) uses is in status before the cluster goes.
             self.refresh_restore_plan();
         }
+        let resumed = self.resumed_after_stop();
+        if resumed {
+            self.report_resumed_job();
+        }
         if self.res.session().is_some() {
+            // A live job is cancelled there, a resumed one included.
             return self.session_teardown(kind);
         }
         if self.obs.cluster.exists {
@@ -1634,11 +1660,91 @@ impl<'a> Ctx<'a> {
                 }
                 return self.fail(format!("the cluster's resources were not deleted within {waited}s; check for stuck finalizers on its pods"));
             }
+            if resumed && let Some(job_id) = self.job_id() {
+                // Cancelled at once rather than left to the cluster's deletion: while it runs
+                // it re-emits output its stopped predecessor already wrote.
+                self.actions.push(Action::CancelJob { job_id });
+            }
             self.actions.push(Action::DeleteCluster);
             self.wait("the cluster's resources to be deleted".into(), POLL_SECS);
             return Handled;
         }
         self.torn_down(kind)
+    }
+
+    /// The operation being torn down stopped our job with its state captured: its
+    /// stop-with-savepoint completed, or last-state's cancel landed after the newest checkpoint
+    /// was recorded. (A stop that failed or timed out is marked `stop: None` when the teardown
+    /// goes on without it, so it does not count.)
+    fn stopped_with_state(&self) -> bool {
+        self.st.machine.state == Some(MachineState::TearingDown)
+            && matches!(
+                self.st.machine.operation.as_ref().and_then(|o| o.stop),
+                Some(StopMethod::Savepoint | StopMethod::LastState)
+            )
+    }
+
+    /// Our job runs again (any state but a terminal one) after the operation stopped it with
+    /// its state captured, seen in a step after the one that began the teardown (in that step
+    /// the job may still be reported as it was a moment before it stopped).
+    ///
+    /// What that job is: its JobManager restarted (a crash, an evicted pod) before the
+    /// teardown removed it, and started the job again — with HA metadata from the newest
+    /// *checkpoint* (Flink never recovers from a savepoint, FLINK-25191), without them from
+    /// the restore path the cluster was deployed with. Either way it resumed from a point
+    /// older than the state the stop captured, and re-processes input the stopped job had
+    /// already processed. So the stop's savepoint (or last-state's checkpoint) stays the
+    /// state the next start uses:
+    /// - the job is not stopped again with a savepoint: that savepoint would be newer by the
+    ///   clock but older by content (input re-processed since an older point), and starting
+    ///   from it would re-process and re-emit what the stop's savepoint already covers; Flink
+    ///   itself asks users to restart from the stop's savepoint when a job fails after it
+    ///   (FLINK-26783). It would also race the cluster's deletion already under way.
+    /// - the checkpoints it completes are not recorded (the prelude skips them), so no
+    ///   refresh of the restore plan picks them for being newer.
+    /// - it is cancelled at once (and its cluster deleted as planned): every moment it runs
+    ///   it may emit output again.
+    /// - a Warning event and a `Degraded: JobResumedAfterStop` condition say so, since the
+    ///   resumed job may have written duplicate output the user may want to check.
+    fn resumed_after_stop(&self) -> bool {
+        let entered_earlier = self
+            .st
+            .machine
+            .since
+            .as_ref()
+            .is_some_and(|s| s.0 < self.now);
+        entered_earlier
+            && self.stopped_with_state()
+            && self.facts().is_some_and(|f| !f.state.is_terminal())
+    }
+
+    /// The Warning event (once) and the `Degraded` condition for [`Self::resumed_after_stop`].
+    fn report_resumed_job(&mut self) {
+        let Some(f) = self.facts() else {
+            return;
+        };
+        let state = self.planned_restore();
+        let message = format!(
+            "job {} is {} again after it was stopped: its JobManager restarted it from an older checkpoint or from the restore path it was deployed with, so it may emit output again; cancelling it{}. Its state stays {}; checkpoints it completes are not used",
+            short(&f.id),
+            f.state.as_str(),
+            if self.res.session().is_some() {
+                ""
+            } else {
+                " and deleting its cluster"
+            },
+            describe(state.as_ref())
+        );
+        let new = self
+            .st
+            .machine
+            .degraded
+            .as_ref()
+            .is_none_or(|d| d.reason != RESUMED_AFTER_STOP);
+        if new {
+            self.event(EventKind::Warning, RESUMED_AFTER_STOP, message.clone());
+        }
+        self.degrade(RESUMED_AFTER_STOP, message);
     }
 
     /// An upgrade, suspend or restart that began without stopping the job (it was not
@@ -1662,6 +1768,16 @@ impl<'a> Ctx<'a> {
 
     /// The job and (for a FlinkDeployment) its cluster are gone: finish the operation.
     pub(crate) fn torn_down(&mut self, kind: OperationKind) -> Outcome<State> {
+        if self
+            .st
+            .machine
+            .degraded
+            .as_ref()
+            .is_some_and(|d| d.reason == RESUMED_AFTER_STOP)
+        {
+            // The resumed job went with the teardown.
+            self.st.machine.degraded = None;
+        }
         match kind {
             OperationKind::Delete => self.finish_delete(),
             OperationKind::Suspend => {
