@@ -1697,9 +1697,10 @@ impl<'a> Ctx<'a> {
     /// state the next start uses:
     /// - the job is not stopped again with a savepoint: that savepoint would be newer by the
     ///   clock but older by content (input re-processed since an older point), and starting
-    ///   from it would re-process and re-emit what the stop's savepoint already covers; Flink
-    ///   itself asks users to restart from the stop's savepoint when a job fails after it
-    ///   (FLINK-26783). It would also race the cluster's deletion already under way.
+    ///   from it would re-process and re-emit what the stop's savepoint already covers (Flink
+    ///   itself, when a job fails while committing a completed stop-with-savepoint, does not
+    ///   fail over to an older checkpoint but asks for a restart from that savepoint,
+    ///   FLINK-26783). It would also race the cluster's deletion already under way.
     /// - the checkpoints it completes are not recorded (the prelude skips them), so no
     ///   refresh of the restore plan picks them for being newer.
     /// - it is cancelled at once (and its cluster deleted as planned): every moment it runs
