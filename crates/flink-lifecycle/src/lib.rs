@@ -150,13 +150,12 @@ pub(crate) fn decide(
         ctx.requeue
     };
     ctx.actions.push(Action::Requeue { after_secs: after });
-    let taken = ctx.taken.iter().map(|t| (t.from, t.to)).collect();
     (
         Decision {
             status: ctx.st,
             actions: ctx.actions,
         },
-        taken,
+        ctx.taken,
     )
 }
 

@@ -10,7 +10,6 @@ use flink_crd::status::{
     JobManagerDeploymentStatus, MachineState, OperationKind, Phase, ReconciliationState,
     ResourceLifecycleState, SnapshotTriggerType, StopMethod,
 };
-use std::borrow::Cow;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
@@ -158,14 +157,16 @@ impl Ctx<'_> {
         } else {
             phase_reason(phase)
         };
-        let waiting_msg: Cow<'static, str> = match &ms.waiting_for {
-            Some(w) => Cow::Owned(crate::rules::concat(&["waiting for ", w])),
-            None => Cow::Borrowed(""),
+        // "waiting for …" as parts: compared with and written into the conditions without
+        // building the text first (most steps leave the message as it is).
+        let waiting_msg: [&str; 2] = match &ms.waiting_for {
+            Some(w) => ["waiting for ", w.as_str()],
+            None => ["", ""],
         };
-        let ready_msg: &str = if ready {
-            "the cluster is ready and the job runs"
+        let ready_msg: [&str; 2] = if ready {
+            ["the cluster is ready and the job runs", ""]
         } else {
-            &waiting_msg
+            waiting_msg
         };
         let progressing = matches!(
             state,
@@ -176,19 +177,21 @@ impl Ctx<'_> {
         );
         let generation = Some(self.obs.generation);
         let now = Time(self.now);
-        let st = &mut self.st;
-        let (degraded, d_reason, d_msg) = match (&st.machine.degraded, state) {
-            (_, MachineState::Failed) => (true, "Failed", st.error.as_deref().unwrap_or_default()),
+        let (degraded, d_reason, d_msg) = match (&ms.degraded, state) {
+            (_, MachineState::Failed) => {
+                (true, "Failed", self.st.error.as_deref().unwrap_or_default())
+            }
             (Some(d), _) => (true, d.reason.as_str(), d.message.as_str()),
             (None, _) => (false, "AsExpected", ""),
         };
-        let conds = &mut st.conditions;
+        // Disjoint from the fields the messages borrow.
+        let conds = &mut self.st.conditions;
         set_condition(
             conds,
             "Ready",
             ready,
             ready_reason,
-            ready_msg,
+            &ready_msg,
             generation,
             &now,
         );
@@ -202,7 +205,13 @@ impl Ctx<'_> {
             &now,
         );
         set_condition(
-            conds, "Degraded", degraded, d_reason, d_msg, generation, &now,
+            conds,
+            "Degraded",
+            degraded,
+            d_reason,
+            &[d_msg],
+            generation,
+            &now,
         );
     }
 }
@@ -221,13 +230,13 @@ fn phase_reason(phase: Phase) -> &'static str {
 }
 
 /// Sets a condition, writing (allocating) only what changed: a steady resource's step leaves
-/// its conditions untouched.
+/// its conditions untouched. The message is the concatenation of `message`'s parts.
 fn set_condition(
     conds: &mut Vec<Condition>,
     type_: &str,
     status: bool,
     reason: &str,
-    message: &str,
+    message: &[&str],
     generation: Option<i64>,
     now: &Time,
 ) {
@@ -241,8 +250,9 @@ fn set_condition(
             if c.reason != reason {
                 assign(&mut c.reason, reason);
             }
-            if c.message != message {
-                assign(&mut c.message, message);
+            if !equals_parts(&c.message, message) {
+                c.message.clear();
+                message.iter().for_each(|p| c.message.push_str(p));
             }
             c.observed_generation = generation;
         }
@@ -250,11 +260,23 @@ fn set_condition(
             type_: type_.to_string(),
             status: status.to_string(),
             reason: reason.to_string(),
-            message: message.to_string(),
+            message: message.concat(),
             observed_generation: generation,
             last_transition_time: now.clone(),
         }),
     }
+}
+
+/// Whether `s` is the concatenation of `parts`.
+fn equals_parts(s: &str, parts: &[&str]) -> bool {
+    let mut rest = s;
+    for p in parts {
+        match rest.strip_prefix(p) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// Overwrites `s` with `value`, reusing its buffer when it is large enough.

@@ -35,15 +35,6 @@ const RETRY_BASE_SECS: u64 = 30;
 /// Event and `Degraded` reason: our job runs again after its stop captured its state.
 const RESUMED_AFTER_STOP: &str = "JobResumedAfterStop";
 
-/// One transition taken during a step (for the transition-table test).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Taken {
-    /// From.
-    pub from: MachineState,
-    /// To.
-    pub to: MachineState,
-}
-
 /// The working context of one step.
 pub(crate) struct Ctx<'a> {
     pub res: Resource<'a>,
@@ -54,7 +45,8 @@ pub(crate) struct Ctx<'a> {
     pub requeue: u64,
     pub transitioned: bool,
     pub invalid: Option<String>,
-    pub taken: Vec<Taken>,
+    /// The transitions taken, in order (for the transition-table test).
+    pub taken: Vec<(MachineState, MachineState)>,
     /// The job id of deployment `st.machine.deployCount` (hashing it is not free and many
     /// rules ask), kept in step by `begin_deploy`.
     current_job_id: Option<String>,
@@ -401,7 +393,7 @@ impl<'a> Ctx<'a> {
     /// Called by the machine after every transition.
     pub(crate) fn entered(&mut self, from: MachineState, to: MachineState) {
         self.transitioned = true;
-        self.taken.push(Taken { from, to });
+        self.taken.push((from, to));
         let s = &self.obs.settings;
         let timeout = match to {
             MachineState::Deploying => Some(s.readiness_timeout_secs),
@@ -1502,11 +1494,16 @@ impl<'a> Ctx<'a> {
         match (&self.obs.job, &status) {
             (JobObservation::Found(f), None | Some(TriggerStatus::Unknown)) if f.id == job_id => {
                 if f.state == FlinkJobState::Running && f.tasks_running {
+                    let what =
+                        concat(&["stop-with-savepoint ", short(&trigger_id), " to complete"]);
                     self.actions.push(Action::StopWithSavepoint {
                         job_id: f.id.clone(),
-                        trigger_id: trigger_id.clone(),
+                        trigger_id,
                         directory: self.obs.settings.savepoint_dir.clone().unwrap_or_default(),
                     });
+                    // What `await_trigger` says, with the trigger id moved into the action.
+                    self.wait(what, POLL_SECS);
+                    return Handled;
                 } else if f.state.is_terminal() && status.is_some() {
                     // Stopped, but Flink no longer knows the trigger (JobManager restarted):
                     // the savepoint's location is lost; start from the newest recorded one.
