@@ -145,6 +145,9 @@ async fn status_is_written_on_first_sight_for_suspended_and_invalid_resources() 
         |f| f.status.as_ref().and_then(|s| s.observed_generation) == Some(2),
     )
     .await;
+    // The operator goes first, or it would add its finalizer back before the namespace
+    // is deleted and leave the namespace stuck terminating.
+    drop(op);
     release_all(&client, ns.name()).await;
 }
 
@@ -216,6 +219,9 @@ async fn sigterm_stops_the_operator_cleanly() {
     println!("SIGTERM to exit: {} ms", took.as_millis());
     assert_eq!(code, Some(0), "clean exit; log:\n{}", op.log_text());
     assert!(op.log_text().contains("shutting down"), "{}", op.log_text());
+    // The operator goes first, or it would add its finalizer back before the namespace
+    // is deleted and leave the namespace stuck terminating.
+    drop(op);
     release_all(&client, ns.name()).await;
 }
 
@@ -308,5 +314,9 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         None,
         "released on shutdown"
     );
+    // The operator goes first, or it would add its finalizer back before the namespace
+    // is deleted and leave the namespace stuck terminating.
+    drop(a);
+    drop(b);
     release_all(&client, ns.name()).await;
 }

@@ -221,17 +221,29 @@ pub fn condition(f: &FlinkDeployment, type_: &str) -> Option<String> {
         .map(|c| c.status.clone())
 }
 
-/// Test cleanup: drops the operator's finalizer from every FlinkDeployment in `namespace`, so
-/// the namespace can be deleted after the test's operator is gone (owner references then
-/// remove the clusters).
+/// Test cleanup: drops the operator's finalizer from every FlinkDeployment and FlinkSessionJob
+/// in `namespace`, so the namespace can be deleted after the test's operator is gone (owner
+/// references then remove the clusters).
 pub async fn release_all(client: &kube::Client, namespace: &str) {
-    let api = Api::<FlinkDeployment>::namespaced(client.clone(), namespace);
+    release::<FlinkDeployment>(client, namespace).await;
+    release::<flink_crd::FlinkSessionJob>(client, namespace).await;
+}
+
+async fn release<K>(client: &kube::Client, namespace: &str)
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api = Api::<K>::namespaced(client.clone(), namespace);
     let Ok(list) = api.list(&Default::default()).await else {
         return;
     };
     let patch = serde_json::json!({"metadata": {"finalizers": null}});
     for f in list.items {
-        if let Some(name) = f.metadata.name.as_deref() {
+        if let Some(name) = f.meta().name.as_deref() {
             let _ = api
                 .patch(
                     name,
