@@ -37,6 +37,11 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<Telemetry>
     let fmt = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_target(true)
+            // Colours only on a terminal: log files and `kubectl logs` get plain text.
+            .with_ansi(
+                std::io::IsTerminal::is_terminal(&std::io::stdout())
+                    && std::env::var_os("NO_COLOR").is_none(),
+            )
             .with_filter(filter())
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()

@@ -219,6 +219,8 @@ async fn sigterm_stops_the_operator_cleanly() {
     println!("SIGTERM to exit: {} ms", took.as_millis());
     assert_eq!(code, Some(0), "clean exit; log:\n{}", op.log_text());
     assert!(op.log_text().contains("shutting down"), "{}", op.log_text());
+    // Text logs written to a file carry no terminal colour codes.
+    assert!(!op.log_text().contains('\u{1b}'), "{}", op.log_text());
     // The operator goes first, or it would add its finalizer back before the namespace
     // is deleted and leave the namespace stuck terminating.
     drop(op);
