@@ -23,10 +23,14 @@
 //!
 //! ```
 //! use flink_lifecycle::{step, Action, Observation, Settings};
-//! use flink_crd::{FlinkDeploymentSpec, JobSpec};
+//! use flink_crd::{FlinkDeploymentSpec, FlinkVersion, JobSpec};
 //! use flink_crd::status::FlinkDeploymentStatus;
 //!
-//! let spec = FlinkDeploymentSpec { job: Some(JobSpec::default()), ..Default::default() };
+//! let spec = FlinkDeploymentSpec {
+//!     flink_version: Some(FlinkVersion::V1_20),
+//!     job: Some(JobSpec::default()),
+//!     ..Default::default()
+//! };
 //! let obs = Observation::new("uid-1", 1);
 //! let now = "2026-01-01T00:00:00Z".parse().expect("a timestamp");
 //! let decision = step(&spec, &FlinkDeploymentStatus::default(), &obs, now);

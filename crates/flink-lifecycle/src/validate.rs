@@ -32,6 +32,14 @@ fn err(field: &str, message: String) -> ValidationError {
 /// Checks `spec` against the rules that need the effective `settings`. Empty means valid.
 pub fn validate(spec: &FlinkDeploymentSpec, settings: &Settings) -> Vec<ValidationError> {
     let mut errors = Vec::new();
+    if spec.flink_version.is_none() {
+        // The version picks the configuration file (flink-conf.yaml or config.yaml) and the
+        // Java flags; guessing it from the image tag would misconfigure custom images.
+        errors.push(err(
+            "spec.flinkVersion",
+            "is required: the Flink version of the image, e.g. v1_20 or v2_0".into(),
+        ));
+    }
     if spec.mode == Some(KubernetesDeploymentMode::Native) {
         errors.push(err(
             "spec.mode",
@@ -192,6 +200,7 @@ mod tests {
     #[test]
     fn savepoint_mode_without_directory_is_refused_with_the_key_to_set() {
         let spec = FlinkDeploymentSpec {
+            flink_version: Some(flink_crd::FlinkVersion::V1_20),
             job: Some(flink_crd::JobSpec {
                 upgrade_mode: UpgradeMode::Savepoint,
                 ..Default::default()
@@ -210,5 +219,17 @@ mod tests {
             ..Settings::default()
         };
         assert!(validate(&spec, &settings).is_empty());
+    }
+
+    #[test]
+    fn a_missing_flink_version_is_refused_by_name() {
+        let errors = validate(&FlinkDeploymentSpec::default(), &Settings::default());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "spec.flinkVersion");
+        let spec = FlinkDeploymentSpec {
+            flink_version: Some(flink_crd::FlinkVersion::V2_0),
+            ..Default::default()
+        };
+        assert!(validate(&spec, &Settings::default()).is_empty());
     }
 }
