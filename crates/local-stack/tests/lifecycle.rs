@@ -152,7 +152,6 @@ async fn savepoint_upgrades_suspend_resume_and_delete_keep_state() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "written, not yet green on the test ground (issue #9 open); run with --ignored"]
 async fn periodic_savepoints_last_state_and_stateless_upgrades_then_delete_by_cancel() {
     let ground = Ground::new("last-state").await.expect("test ground");
     let name = "counter";
@@ -267,7 +266,6 @@ async fn periodic_savepoints_last_state_and_stateless_upgrades_then_delete_by_ca
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "written, not yet green on the test ground (issue #9 open); run with --ignored"]
 async fn an_upgrade_that_keeps_failing_is_rolled_back_with_state_kept() {
     let ground = Ground::new("rollback").await.expect("test ground");
     let name = "counter";
@@ -275,7 +273,7 @@ async fn an_upgrade_that_keeps_failing_is_rolled_back_with_state_kept() {
         name,
         &[
             ("kubernetes.operator.deployment.rollback.max-restarts", "2"),
-            ("kubernetes.operator.deployment.stability.window", "60s"),
+            ("kubernetes.operator.deployment.stability.window", "30s"),
             ("restart-strategy.type", "fixed-delay"),
             ("restart-strategy.fixed-delay.attempts", "1000"),
             ("restart-strategy.fixed-delay.delay", "1s"),
@@ -290,6 +288,14 @@ async fn an_upgrade_that_keeps_failing_is_rolled_back_with_state_kept() {
         .wait_counts(name, 4, &Default::default(), WAIT)
         .await
         .expect("counts");
+    // Only a spec that ran through its stability window is one to roll back to.
+    ground
+        .wait_for(name, "the first spec to be STABLE", WAIT, |f| {
+            f.status.as_ref().and_then(|s| s.lifecycle_state)
+                == Some(flink_crd::status::ResourceLifecycleState::Stable)
+        })
+        .await
+        .expect("stable");
 
     ground
         .patch_spec(
@@ -324,7 +330,11 @@ async fn an_upgrade_that_keeps_failing_is_rolled_back_with_state_kept() {
     assert!(
         events
             .iter()
-            .any(|(kind, reason, _)| kind == "Warning" && reason.contains("Rollback")),
-        "a Warning Event says the upgrade was rolled back: {events:#?}"
+            .any(|(kind, reason, _)| kind == "Warning" && reason == "RollingBack"),
+        "a Warning Event says the upgrade is rolled back: {events:#?}"
+    );
+    assert!(
+        events.iter().any(|(_, reason, _)| reason == "RolledBack"),
+        "an Event says the rollback finished: {events:#?}"
     );
 }
