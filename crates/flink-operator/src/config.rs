@@ -133,6 +133,12 @@ pub struct Config {
     /// OTLP/HTTP endpoint to export traces to (e.g. `http://otel-collector:4318`); off unless set.
     #[arg(long, env = "FLINK_OPERATOR_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
+
+    /// Crash-safety testing only: `before-status-write:<Phase>` aborts the process right
+    /// before the first status write that moves a FlinkDeployment into `<Phase>`, the one
+    /// crash point a test cannot reach by timing a kill from outside.
+    #[arg(long, hide = true, env = "FLINK_OPERATOR_FAIL_POINT")]
+    pub fail_point: Option<String>,
 }
 
 impl Config {

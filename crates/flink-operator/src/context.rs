@@ -28,6 +28,8 @@ pub struct Shared {
     pub defaults: Arc<BTreeMap<String, String>>,
     /// HTTP client for downloading session jobs' `http(s)://` jars.
     pub http: reqwest::Client,
+    /// The phase before whose status write the process aborts (`--fail-point`, tests only).
+    pub abort_before_phase: Option<String>,
 }
 
 /// The context of one scope's controllers.

@@ -92,6 +92,11 @@ pub async fn run(config: Config, shutdown: Shutdown) -> Result<()> {
         metrics: metrics.clone(),
         events: Arc::new(EventRecorder::new(client.clone(), identity.clone())),
         defaults,
+        abort_before_phase: config
+            .fail_point
+            .as_deref()
+            .and_then(|p| p.strip_prefix("before-status-write:"))
+            .map(str::to_string),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .build()

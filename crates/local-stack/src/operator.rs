@@ -111,6 +111,12 @@ impl OperatorProcess {
         Ok(())
     }
 
+    /// Starts the same binary again with other extra flags (e.g. without a fail point).
+    pub fn restart_with(&mut self, extra_args: Vec<String>) -> Result<()> {
+        self.options.extra_args = extra_args;
+        self.restart()
+    }
+
     /// SIGTERM, then SIGKILL after `grace`.
     pub fn stop(&self, grace: Duration) {
         self.process.stop(grace);

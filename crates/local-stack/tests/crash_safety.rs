@@ -25,17 +25,22 @@ enum KillPoint {
     ClusterDeleted,
     /// The new JobManager Deployment exists but its pod is not ready yet.
     NewClusterStarting,
+    /// The savepoint completed and the machine decided to tear the old cluster down, but the
+    /// status recording that (phase Updating, the savepoint's location) was never written:
+    /// the operator's `--fail-point` aborts it there, since no outside kill can be timed to
+    /// land between a decision and its write.
+    BeforeStatusWrite,
 }
 
-const POINTS: [KillPoint; 4] = [
+const POINTS: [KillPoint; 5] = [
     KillPoint::SavepointTriggered,
     KillPoint::JobStopped,
     KillPoint::ClusterDeleted,
     KillPoint::NewClusterStarting,
+    KillPoint::BeforeStatusWrite,
 ];
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "written, not yet green on the test ground (issue #9 open); run with --ignored"]
 async fn killing_the_operator_at_each_step_of_a_savepoint_upgrade_loses_nothing() {
     let mut ground = Ground::new("crash").await.expect("test ground");
     let name = "counter";
@@ -54,6 +59,17 @@ async fn killing_the_operator_at_each_step_of_a_savepoint_upgrade_loses_nothing(
         let flink = ground.rest(name).await.expect("rest");
         let job = ground.job_id(name).await.expect("job id");
         let parallelism = if i % 2 == 0 { 3 } else { 2 };
+        let fail_point = matches!(point, KillPoint::BeforeStatusWrite);
+        if fail_point {
+            ground.operator.stop(Duration::from_secs(10));
+            ground
+                .operator
+                .restart_with(vec![
+                    "--fail-point".into(),
+                    "before-status-write:Updating".into(),
+                ])
+                .expect("restart the operator with a fail point");
+        }
         ground
             .patch_spec(
                 name,
@@ -61,10 +77,31 @@ async fn killing_the_operator_at_each_step_of_a_savepoint_upgrade_loses_nothing(
             )
             .await
             .expect("patch");
-        wait_for_point(&ground, name, &flink, &job, *point).await;
-        ground.operator.kill9();
-        assert!(!ground.operator.alive(), "{point:?}: the operator is dead");
-        ground.operator.restart().expect("restart the operator");
+        if fail_point {
+            let started = Instant::now();
+            while ground.operator.alive() {
+                assert!(started.elapsed() < WAIT, "the fail point was never hit");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let status = ground.get(name).await.expect("get").status;
+            assert_eq!(
+                status
+                    .and_then(|s| s.phase)
+                    .map(|p| format!("{p:?}"))
+                    .as_deref(),
+                Some("Savepointing"),
+                "the abort came before the status write that leaves Savepointing"
+            );
+            ground
+                .operator
+                .restart_with(Vec::new())
+                .expect("restart the operator");
+        } else {
+            wait_for_point(&ground, name, &flink, &job, *point).await;
+            ground.operator.kill9();
+            assert!(!ground.operator.alive(), "{point:?}: the operator is dead");
+            ground.operator.restart().expect("restart the operator");
+        }
         tested += 1;
 
         let done = ground
@@ -158,6 +195,7 @@ async fn wait_for_point(
                 Ok(JobState::Finished)
             ),
             KillPoint::ClusterDeleted => deployments.get_opt(name).await.expect("get").is_none(),
+            KillPoint::BeforeStatusWrite => true,
             KillPoint::NewClusterStarting => match deployments.get_opt(name).await.expect("get") {
                 Some(d) if d.metadata.uid != old_uid => {
                     d.status.and_then(|s| s.ready_replicas).unwrap_or(0) == 0

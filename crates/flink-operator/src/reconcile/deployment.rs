@@ -37,6 +37,13 @@ pub async fn reconcile(fdep: &FlinkDeployment, ctx: &Context) -> Result<Duration
     let api: Api<FlinkDeployment> = Api::namespaced(shared.client.clone(), &namespace);
     let mut current = fdep.clone();
     if fdep.status.as_ref() != Some(&decision.status) {
+        if let Some(phase) = &shared.abort_before_phase
+            && decision.status.phase != status.phase
+            && decision.status.phase.map(|p| format!("{p:?}")).as_deref() == Some(phase.as_str())
+        {
+            tracing::error!(resource = %key, phase = %phase, "fail point: aborting before the status write");
+            std::process::abort();
+        }
         let rv = fdep
             .resource_version()
             .ok_or(Error::Incomplete("resourceVersion"))?;
