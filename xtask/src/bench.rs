@@ -1,11 +1,15 @@
 //! `cargo xtask bench`: the operator's footprint and reaction time on a private control plane,
 //! printed beside the figures the Apache and Lyft operators measured on the same kind of
-//! machine (`../shared/notes/targets.md`). Figures are printed, never asserted.
+//! machine (`../shared/notes/targets.md`). Figures are printed, never asserted (does IO: builds
+//! and runs the operator and a private control plane under `target/testground/bench-cluster`).
 //!
 //! The private stack has no node, so deploying resources stay Deploying with Pending pods, as
 //! in the peers' measurements; the lifecycle figures with real Flink come from the demo.
 
-use std::collections::BTreeMap;
+mod identity;
+mod probe;
+mod report;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,10 +17,16 @@ use anyhow::{Context, bail};
 use flink_crd::FlinkDeployment;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use local_cluster::{LocalCluster, Settings, TestNamespace};
 use local_stack::{OperatorOptions, OperatorProcess};
+use testground::BackgroundProcess;
+
+use identity::OperatorRequests;
+use probe::{ApiRequests, ProcStats};
+use report::{Figures, Window};
 
 /// Arguments of `cargo xtask bench`.
 #[derive(clap::Args)]
@@ -24,86 +34,173 @@ pub struct Args {
     /// FlinkDeployments to create (suspended: they take no cluster).
     #[arg(long, default_value_t = 1000)]
     resources: usize,
-    /// Of those, how many to resume at once for the "being deployed" figure.
+    /// Of those, how many to resume for the "being deployed" figures.
     #[arg(long, default_value_t = 100)]
     deploying: usize,
-    /// Length of each steady-state window, seconds.
+    /// Length of each steady-state window (and of the control plane's baseline), seconds.
     #[arg(long, default_value_t = 60)]
     steady_secs: u64,
+    /// Spec-change latency samples (each resumes one resource, counted in --deploying).
+    #[arg(long, default_value_t = 9)]
+    samples: usize,
 }
+
+/// The operator's instance name: its log and pid files are `target/testground/operator/bench.*`.
+const INSTANCE: &str = "bench";
+/// Concurrent requests when creating or resuming resources.
+const PARALLEL: usize = 16;
 
 /// Runs `cargo xtask bench`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if args.deploying > args.resources {
         bail!("--deploying must not exceed --resources");
     }
+    if args.samples > args.deploying {
+        bail!("--samples must not exceed --deploying (each sample resumes one resource)");
+    }
+    if args.steady_secs == 0 {
+        bail!("--steady-secs must be at least 1");
+    }
+    let binary = build_operator()?;
+    let dir = testground::state_dir().join("bench-cluster");
+    stop_leftovers(&dir)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting an async runtime")?;
+    // Ctrl-C drops the bench future, whose OperatorProcess stops the operator on drop; the
+    // control plane is stopped below either way (its processes are in groups of their own, so
+    // they do not see the terminal's SIGINT).
+    let result = runtime.block_on(async {
+        tokio::select! {
+            r = bench(&args, binary, &dir) => r,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        }
+    });
+    drop(runtime);
+    println!("stopping the private control plane…");
+    let down = LocalCluster::down(&dir).context("stopping the bench control plane");
+    let figures = result?;
+    down?;
+    figures.print();
+    Ok(())
+}
+
+fn build_operator() -> anyhow::Result<PathBuf> {
     println!("building the operator (release)…");
-    let status =
-        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .current_dir(testground::workspace_root())
-            .args([
-                "build",
-                "--release",
-                "--quiet",
-                "-p",
-                "flink-operator",
-                "--bin",
-                "flink-operator",
-            ])
-            .status()
-            .context("running cargo build --release")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(testground::workspace_root())
+        .args(["build", "--release", "--quiet", "-p", "flink-operator"])
+        .args(["--bin", "flink-operator"])
+        .status()
+        .context("running cargo build --release")?;
     if !status.success() {
         bail!("cargo build --release -p flink-operator failed");
     }
-    let binary = target_dir().join("release").join("flink-operator");
-    let runtime = tokio::runtime::Runtime::new().context("starting an async runtime")?;
-    let dir = testground::state_dir().join("bench-cluster");
-    let result = runtime.block_on(bench(&args, binary, dir.clone()));
-    LocalCluster::down(&dir).context("stopping the bench control plane")?;
-    result
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
+    let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| testground::workspace_root().join("target"))
+        .unwrap_or_else(|| testground::workspace_root().join("target"));
+    Ok(target.join("release").join("flink-operator"))
 }
 
-async fn bench(args: &Args, binary: PathBuf, dir: PathBuf) -> anyhow::Result<()> {
-    let _ = LocalCluster::down(&dir);
-    println!(
-        "starting a private control plane (no node) in {}…",
-        dir.display()
+/// Stops what an interrupted earlier bench left: its operator (by its own pid file) and its
+/// private control plane. Nothing else is touched.
+fn stop_leftovers(dir: &std::path::Path) -> anyhow::Result<()> {
+    let ops = testground::state_dir().join("operator");
+    let (pid_file, log) = (
+        ops.join(format!("{INSTANCE}.pid")),
+        ops.join(format!("{INSTANCE}.log")),
     );
-    let cluster = LocalCluster::start(&Settings::in_dir(&dir)).await?;
+    if let Some(p) = BackgroundProcess::from_pid_file(&pid_file, &log) {
+        println!("stopping the operator of an earlier bench (pid {})…", p.pid);
+        p.stop(Duration::from_secs(5));
+    }
+    // A fresh log per run: its line count is a figure.
+    let _ = std::fs::remove_file(&log);
+    if LocalCluster::down(dir).context("stopping an earlier bench control plane")? {
+        println!("stopped the control plane of an earlier bench");
+    }
+    Ok(())
+}
+
+async fn bench(args: &Args, binary: PathBuf, dir: &std::path::Path) -> anyhow::Result<Figures> {
+    let mut f = Figures {
+        resources: args.resources,
+        deploying: args.deploying,
+        steady_secs: args.steady_secs,
+        ..Figures::default()
+    };
+    let window = Duration::from_secs(args.steady_secs);
+    step(&format!(
+        "starting a private control plane (no node) in {}",
+        dir.display()
+    ));
+    let cluster = LocalCluster::start(&Settings::in_dir(dir)).await?;
     let client = cluster.client()?;
     let ns = TestNamespace::new(&cluster, "bench").await?;
-    let window = Duration::from_secs(args.steady_secs);
+    let api: Api<FlinkDeployment> = Api::namespaced(client.clone(), ns.name());
+    // The pods' ServiceAccount (`serviceAccount: flink` in the example), as the chart's users
+    // create it: without it the controller-manager retries creating every pod, hundreds of
+    // times a minute, and the operator sees that churn on its Deployments.
+    Api::<ServiceAccount>::namespaced(client.clone(), ns.name())
+        .create(
+            &PostParams::default(),
+            &ServiceAccount {
+                metadata: kube::api::ObjectMeta {
+                    name: Some("flink".into()),
+                    ..Default::default()
+                },
+                ..ServiceAccount::default()
+            },
+        )
+        .await
+        .context("creating the pods' ServiceAccount")?;
+    let kubeconfig = identity::create(
+        &client,
+        &cluster.kubeconfig_path(),
+        &cluster.apiserver_url(),
+        ns.name(),
+    )
+    .await?;
 
-    // The controller-manager's own request rate, to subtract from the steady figure.
-    let base_requests = apiserver_requests(&client).await?;
+    // The control plane's own request rate, subtracted from the operator's windows.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    step(&format!(
+        "measuring the control plane's own request rate ({}s, no operator)",
+        args.steady_secs
+    ));
+    let before = ApiRequests::scrape(&client).await?;
     tokio::time::sleep(window).await;
-    let baseline = apiserver_requests(&client).await? - base_requests;
+    let baseline = ApiRequests::scrape(&client)
+        .await?
+        .rate_since(&before, window);
 
+    step("starting the operator (release build)");
+    let req0 = OperatorRequests::scrape(&client).await?;
+    let started = Instant::now();
     let operator = OperatorProcess::spawn(
         OperatorOptions {
-            kubeconfig: cluster.kubeconfig_path(),
+            kubeconfig,
             namespaces: vec![],
-            instance: "bench".into(),
+            instance: INSTANCE.into(),
             extra_args: vec!["--log-format".into(), "json".into()],
         },
         binary,
     )?;
-    let pid = operator.pid();
+    let (pid, addr) = (operator.pid(), operator.metrics_addr().to_string());
+    probe::wait_ready(&addr, Duration::from_secs(60)).await?;
+    f.ready_secs = started.elapsed().as_secs_f64();
+    f.start_requests = OperatorRequests::scrape(&client)
+        .await?
+        .rate_since(&req0, Duration::from_secs(60));
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let mut figures = Figures {
-        idle_rss_mib: rss_mib(pid)?,
-        ..Figures::default()
-    };
+    let idle = ProcStats::read(pid)?;
+    (f.idle_rss_mib, f.idle_threads) = (idle.rss_mib, idle.threads);
 
-    // Take in N new resources, created in batches of 100 as the peers were.
-    let api: Api<FlinkDeployment> = Api::namespaced(client.clone(), ns.name());
-    let cpu0 = cpu_secs(pid)?;
+    step(&format!(
+        "creating {} suspended FlinkDeployments in batches of 100",
+        args.resources
+    ));
+    let cpu0 = ProcStats::read(pid)?.cpu_secs;
+    let req0 = OperatorRequests::scrape(&client).await?;
     let started = Instant::now();
     for chunk in (0..args.resources).collect::<Vec<_>>().chunks(100) {
         futures::stream::iter(chunk.iter().map(|i| {
@@ -111,58 +208,165 @@ async fn bench(args: &Args, binary: PathBuf, dir: PathBuf) -> anyhow::Result<()>
             async move {
                 api.create(&PostParams::default(), &resource(*i)?)
                     .await
-                    .context("create")
+                    .with_context(|| format!("creating bench-{i:04}"))
             }
         }))
-        .buffer_unordered(16)
+        .buffer_unordered(PARALLEL)
         .try_collect::<Vec<_>>()
         .await?;
     }
     wait_all_observed(&api, args.resources, Duration::from_secs(600)).await?;
-    figures.take_in_cpu_secs = cpu_secs(pid)? - cpu0;
-    figures.take_in_wall_secs = started.elapsed().as_secs_f64();
+    f.take_in_cpu_secs = ProcStats::read(pid)?.cpu_secs - cpu0;
+    f.take_in_wall_secs = started.elapsed().as_secs_f64();
+    // Per minute of one minute: the counts themselves.
+    f.take_in_requests = OperatorRequests::scrape(&client)
+        .await?
+        .rate_since(&req0, Duration::from_secs(60));
     tokio::time::sleep(Duration::from_secs(5)).await;
-    figures.rss_with_all_mib = rss_mib(pid)?;
+    f.all_rss_mib = ProcStats::read(pid)?.rss_mib;
 
-    // Steady state: nothing changes for a window.
-    let (cpu1, requests1, lines1) = (
-        cpu_secs(pid)?,
-        apiserver_requests(&client).await?,
-        log_lines(&operator),
-    );
-    tokio::time::sleep(window).await;
-    let minutes = window.as_secs_f64() / 60.0;
-    figures.steady_cpu_secs_per_min = (cpu_secs(pid)? - cpu1) / minutes;
-    figures.steady_requests_per_min =
-        ((apiserver_requests(&client).await? - requests1) - baseline) / minutes;
-    figures.steady_log_lines_per_min = (log_lines(&operator) - lines1) as f64 / minutes;
+    step(&format!(
+        "steady window: {} unchanged ({}s)",
+        args.resources, args.steady_secs
+    ));
+    f.idle_window = steady_window(&client, &operator, window, &baseline, |_| {}).await?;
 
-    // Reaction time: from a spec change (resume) to the first cluster object the operator creates.
-    let mut latencies = Vec::new();
-    for i in 0..5 {
-        latencies.push(reaction_ms(&client, ns.name(), &api, i).await?);
+    step(&format!(
+        "spec-change latency: resuming {} resources one at a time",
+        args.samples
+    ));
+    for i in 0..args.samples {
+        let (status_ms, object_ms) = reaction_ms(&client, ns.name(), &api, i).await?;
+        f.status_ms.push(status_ms);
+        f.object_ms.push(object_ms);
     }
-    latencies.sort_by(f64::total_cmp);
-    figures.reaction_ms_median = latencies[latencies.len() / 2];
 
-    // Many deploying at once: resume `deploying` resources; their pods stay Pending.
-    for i in 5..args.deploying {
-        resume(&api, i).await?;
+    step(&format!(
+        "resuming {} more (deploying; pods stay Pending without a node)",
+        args.deploying - args.samples
+    ));
+    let mut peak = ProcStats::read(pid)?;
+    let cpu0 = peak.cpu_secs;
+    let started = Instant::now();
+    futures::stream::iter((args.samples..args.deploying).map(|i| resume(&api, i)))
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<_>>()
+        .await?;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns.name());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let s = ProcStats::read(pid)?;
+        peak.rss_mib = peak.rss_mib.max(s.rss_mib);
+        peak.threads = peak.threads.max(s.threads);
+        // Clusters with at least one Deployment (labelled `app=<resource name>`).
+        let made: std::collections::BTreeSet<String> = deployments
+            .list_metadata(&ListParams::default())
+            .await?
+            .items
+            .into_iter()
+            .filter_map(|d| d.metadata.labels?.remove("app"))
+            .collect();
+        if made.len() >= args.deploying {
+            f.deploy_cpu_secs = s.cpu_secs - cpu0;
+            f.deploy_wall_secs = started.elapsed().as_secs_f64();
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {} deploying resources have a Deployment after 300 s",
+                made.len(),
+                args.deploying
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let mut peak_rss: f64 = 0.0;
-    let mut peak_threads = 0;
-    let sample_until = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < sample_until {
-        peak_rss = peak_rss.max(rss_mib(pid)?);
-        peak_threads = peak_threads.max(threads(pid)?);
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    figures.deploying_rss_mib = peak_rss;
-    figures.deploying_threads = peak_threads;
+    tokio::time::sleep(Duration::from_secs(5)).await;
 
+    step(&format!(
+        "steady window: {} deploying ({}s)",
+        args.deploying, args.steady_secs
+    ));
+    f.deploying_window = steady_window(&client, &operator, window, &baseline, |s| {
+        peak.rss_mib = peak.rss_mib.max(s.rss_mib);
+        peak.threads = peak.threads.max(s.threads);
+    })
+    .await?;
+    (f.deploying_rss_mib, f.deploying_threads) = (peak.rss_mib, peak.threads);
+
+    step("SIGTERM");
+    f.sigterm_ms = sigterm_ms(pid);
     operator.stop(Duration::from_secs(5));
-    figures.print(args);
-    Ok(())
+    println!("    operator log: {}", operator.log_path().display());
+    Ok(f)
+}
+
+fn step(what: &str) {
+    println!("  … {what}");
+}
+
+/// One window in which nothing is changed by the bench: CPU, apiserver requests (less the
+/// control plane's `baseline`), log lines and reconciles, per minute. `sample` sees the
+/// operator's process figures every 500 ms.
+async fn steady_window(
+    client: &kube::Client,
+    operator: &OperatorProcess,
+    window: Duration,
+    baseline: &ApiRequests,
+    mut sample: impl FnMut(&ProcStats),
+) -> anyhow::Result<Window> {
+    let (pid, addr) = (operator.pid(), operator.metrics_addr());
+    let cpu0 = ProcStats::read(pid)?.cpu_secs;
+    let req0 = ApiRequests::scrape(client).await?;
+    let ops0 = OperatorRequests::scrape(client).await?;
+    let lines0 = probe::log_lines(operator.log_path());
+    let rec0 = probe::operator_metric(addr, "flink_operator_reconciles_total").await?;
+    let started = Instant::now();
+    while started.elapsed() < window {
+        sample(&ProcStats::read(pid)?);
+        tokio::time::sleep(
+            Duration::from_millis(500).min(window.saturating_sub(started.elapsed())),
+        )
+        .await;
+    }
+    let end = ProcStats::read(pid)?;
+    sample(&end);
+    let all = ApiRequests::scrape(client)
+        .await?
+        .rate_since(&req0, window)
+        .minus(baseline);
+    let ours = OperatorRequests::scrape(client)
+        .await?
+        .rate_since(&ops0, window);
+    let minutes = window.as_secs_f64() / 60.0;
+    Ok(Window {
+        cpu_secs_per_min: (end.cpu_secs - cpu0) / minutes,
+        requests: ours,
+        all_clients_top: all.top(5),
+        log_lines_per_min: (probe::log_lines(operator.log_path()) - lines0) as f64 / minutes,
+        reconciles_per_min: (probe::operator_metric(addr, "flink_operator_reconciles_total")
+            .await?
+            - rec0)
+            / minutes,
+    })
+}
+
+/// SIGTERM to exit, ms; `None` when it still ran after 20 s.
+fn sigterm_ms(pid: u32) -> Option<f64> {
+    let started = Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !sent {
+        return None;
+    }
+    while started.elapsed() < Duration::from_secs(20) {
+        if !testground::pid_alive(pid) {
+            return Some(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
 }
 
 fn resource(i: usize) -> anyhow::Result<FlinkDeployment> {
@@ -174,51 +378,84 @@ fn resource(i: usize) -> anyhow::Result<FlinkDeployment> {
     Ok(f)
 }
 
-async fn resume(api: &Api<FlinkDeployment>, i: usize) -> anyhow::Result<()> {
+/// Resumes `bench-<i>`; returns its new generation.
+async fn resume(api: &Api<FlinkDeployment>, i: usize) -> anyhow::Result<i64> {
     let patch = serde_json::json!({"spec": {"job": {"state": "running"}}});
-    api.patch(
-        &format!("bench-{i:04}"),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await
-    .context("resume")?;
-    Ok(())
+    let f = api
+        .patch(
+            &format!("bench-{i:04}"),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+        .with_context(|| format!("resuming bench-{i:04}"))?;
+    f.metadata
+        .generation
+        .context("the apiserver returned no generation")
 }
 
+/// From a spec change (resume) to (the status showing the new generation, the cluster's
+/// first Deployment created), ms. Both watches are live before the change is made.
 async fn reaction_ms(
     client: &kube::Client,
     ns: &str,
     api: &Api<FlinkDeployment>,
     i: usize,
-) -> anyhow::Result<f64> {
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns);
+) -> anyhow::Result<(f64, f64)> {
     let name = format!("bench-{i:04}");
-    let config = watcher::Config::default().labels(&format!("app={name}"));
-    let mut stream = watcher::watcher(deployments, config).boxed();
-    // The watch's initial (empty) list marks that it is live before the change is made.
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns);
+    let mut objects = watcher::watcher(
+        deployments,
+        watcher::Config::default().labels(&format!("app={name}")),
+    )
+    .boxed();
+    let mut statuses = watcher::watcher(
+        api.clone(),
+        watcher::Config::default().fields(&format!("metadata.name={name}")),
+    )
+    .boxed();
+    // A watch's initial list ends with InitDone: from then on it sees every change.
+    wait_init_done(&mut objects).await?;
+    wait_init_done(&mut statuses).await?;
+    let started = Instant::now();
+    let generation = resume(api, i).await?;
+    let status = async {
+        while let Some(event) = statuses.try_next().await? {
+            if let watcher::Event::Apply(f) = event
+                && f.status
+                    .as_ref()
+                    .and_then(|s| s.observed_generation)
+                    .is_some_and(|g| g >= generation)
+            {
+                return Ok(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        bail!("the FlinkDeployment watch of {name} ended")
+    };
+    let object = async {
+        while let Some(event) = objects.try_next().await? {
+            if matches!(event, watcher::Event::Apply(_)) {
+                return Ok(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        bail!("the Deployment watch of {name} ended")
+    };
+    tokio::time::timeout(Duration::from_secs(30), async {
+        futures::try_join!(status, object)
+    })
+    .await
+    .with_context(|| format!("{name}: no status or Deployment within 30 s of the spec change"))?
+}
+
+async fn wait_init_done<K>(
+    stream: &mut (impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Unpin),
+) -> anyhow::Result<()> {
     while let Some(event) = stream.try_next().await? {
         if matches!(event, watcher::Event::InitDone) {
-            break;
+            return Ok(());
         }
     }
-    let started = Instant::now();
-    resume(api, i).await?;
-    let deadline = Duration::from_secs(30);
-    loop {
-        let next = tokio::time::timeout(
-            deadline.saturating_sub(started.elapsed()),
-            stream.try_next(),
-        )
-        .await
-        .context("no Deployment within 30 s of the spec change")??;
-        if matches!(
-            next,
-            Some(watcher::Event::Apply(_)) | Some(watcher::Event::InitApply(_))
-        ) {
-            return Ok(started.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
+    bail!("a watch ended before its initial list")
 }
 
 async fn wait_all_observed(
@@ -246,180 +483,5 @@ async fn wait_all_observed(
             bail!("only {observed} of {n} resources have a status after {timeout:?}");
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// Sum of `apiserver_request_total` over all label sets.
-async fn apiserver_requests(client: &kube::Client) -> anyhow::Result<f64> {
-    let req = http::Request::get("/metrics").body(Vec::new())?;
-    let text = client
-        .request_text(req)
-        .await
-        .context("GET /metrics of the apiserver")?;
-    Ok(text
-        .lines()
-        .filter(|l| l.starts_with("apiserver_request_total{"))
-        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
-        .sum())
-}
-
-fn proc_status(pid: u32, key: &str) -> anyhow::Result<f64> {
-    let text =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).context("the operator is gone")?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok())
-        .with_context(|| format!("{key} missing from /proc/{pid}/status"))
-}
-
-fn rss_mib(pid: u32) -> anyhow::Result<f64> {
-    Ok(proc_status(pid, "VmRSS:")? / 1024.0)
-}
-
-fn threads(pid: u32) -> anyhow::Result<u32> {
-    Ok(proc_status(pid, "Threads:")? as u32)
-}
-
-/// User + system CPU seconds of the process (clock ticks of 1/100 s, as on every Linux here).
-fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).context("the operator is gone")?;
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .context("malformed /proc stat")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the command name: state is field 3 of stat(5); utime is 14 and stime 15.
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|u| u.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|s| s.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    Ok(ticks / 100.0)
-}
-
-fn log_lines(operator: &OperatorProcess) -> usize {
-    operator.log().lines().count()
-}
-
-#[derive(Default)]
-struct Figures {
-    idle_rss_mib: f64,
-    take_in_cpu_secs: f64,
-    take_in_wall_secs: f64,
-    rss_with_all_mib: f64,
-    steady_cpu_secs_per_min: f64,
-    steady_requests_per_min: f64,
-    steady_log_lines_per_min: f64,
-    reaction_ms_median: f64,
-    deploying_rss_mib: f64,
-    deploying_threads: u32,
-}
-
-impl Figures {
-    fn print(&self, args: &Args) {
-        let n = args.resources;
-        let rows: BTreeMap<usize, (String, String, &str, &str, &str)> = [
-            (
-                1,
-                (
-                    "idle RSS".into(),
-                    format!("{:.1} MiB", self.idle_rss_mib),
-                    "252 MiB",
-                    "36 MiB",
-                    "≤ 15 MiB",
-                ),
-            ),
-            (
-                2,
-                (
-                    format!("RSS with {n} FlinkDeployments"),
-                    format!("{:.1} MiB", self.rss_with_all_mib),
-                    "374 MiB",
-                    "157 MiB",
-                    "≤ 30 MiB",
-                ),
-            ),
-            (
-                3,
-                (
-                    format!("RSS / threads with {} being deployed", args.deploying),
-                    format!(
-                        "{:.1} MiB / {}",
-                        self.deploying_rss_mib, self.deploying_threads
-                    ),
-                    "~1,130 MiB / ~650",
-                    "–",
-                    "≤ 40 MiB / ≤ 20",
-                ),
-            ),
-            (
-                4,
-                (
-                    format!("CPU to take in {n} new resources"),
-                    format!(
-                        "{:.2} s ({:.1} s wall)",
-                        self.take_in_cpu_secs, self.take_in_wall_secs
-                    ),
-                    "20.6 s",
-                    "10.3 s",
-                    "≤ 2 s",
-                ),
-            ),
-            (
-                5,
-                (
-                    format!("steady CPU with {n} unchanged"),
-                    format!("{:.3} s/min", self.steady_cpu_secs_per_min),
-                    "3.8 s/min",
-                    "6.0 s/min",
-                    "≤ 0.3 s/min",
-                ),
-            ),
-            (
-                6,
-                (
-                    "steady apiserver requests (minus controller-manager)".into(),
-                    format!("{:.1} /min", self.steady_requests_per_min),
-                    "1,230 LIST/min per 100",
-                    "0",
-                    "0",
-                ),
-            ),
-            (
-                7,
-                (
-                    "log lines per minute, nothing changing".into(),
-                    format!("{:.1}", self.steady_log_lines_per_min),
-                    "0 … 3,700",
-                    "5,700",
-                    "≤ 10",
-                ),
-            ),
-            (
-                8,
-                (
-                    "spec change → first cluster object (median of 5)".into(),
-                    format!("{:.0} ms", self.reaction_ms_median),
-                    "5–10 s polls",
-                    "–",
-                    "≤ 1 s",
-                ),
-            ),
-        ]
-        .into_iter()
-        .collect();
-        println!(
-            "\n| figure | flink-operator-rs | Apache 1.15.0 | Lyft | target |\n|---|---|---|---|---|"
-        );
-        for (what, ours, apache, lyft, target) in rows.values() {
-            println!("| {what} | {ours} | {apache} | {lyft} | {target} |");
-        }
-        println!(
-            "\n(`cargo xtask bench --resources {n} --deploying {} --steady-secs {}`; peers from ../shared/notes/targets.md)",
-            args.deploying, args.steady_secs
-        );
     }
 }
