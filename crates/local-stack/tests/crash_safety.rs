@@ -153,7 +153,7 @@ async fn killing_the_operator_at_each_step_of_a_savepoint_upgrade_loses_nothing(
         );
 
         let next = ground
-            .wait_counts(name, 4, &counts, WAIT)
+            .wait_counts(name, 4, &Default::default(), WAIT)
             .await
             .expect("state kept");
         counts_at_least(&next, &counts);
