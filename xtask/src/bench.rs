@@ -65,13 +65,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = testground::state_dir().join("bench-cluster");
     stop_leftovers(&dir)?;
     let runtime = tokio::runtime::Runtime::new().context("starting an async runtime")?;
-    // Ctrl-C drops the bench future, whose OperatorProcess stops the operator on drop; the
-    // control plane is stopped below either way (its processes are in groups of their own, so
-    // they do not see the terminal's SIGINT).
+    // Ctrl-C or SIGTERM drops the bench future, whose OperatorProcess stops the operator on
+    // drop; the control plane is stopped below either way (its processes are in groups of
+    // their own, so they do not see the terminal's SIGINT).
     let result = runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
         tokio::select! {
             r = bench(&args, binary, &dir) => r,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted (Ctrl-C)")),
+            _ = term.recv() => Err(anyhow::anyhow!("interrupted (SIGTERM)")),
         }
     });
     drop(runtime);
