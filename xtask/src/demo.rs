@@ -75,7 +75,10 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         println!("    restored from {path}");
     }
     let after = step("counts continue from where they were", async {
-        Ok(ground.wait_counts(NAME, 4, &before, WAIT).await?)
+        kept(
+            &before,
+            ground.wait_counts(NAME, 4, &BTreeMap::new(), WAIT).await?,
+        )
     })
     .await?;
     print_counts(&after);
@@ -104,7 +107,10 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     })
     .await?;
     let resumed = step("counts kept across the suspension", async {
-        Ok(ground.wait_counts(NAME, 4, &after, WAIT).await?)
+        kept(
+            &after,
+            ground.wait_counts(NAME, 4, &BTreeMap::new(), WAIT).await?,
+        )
     })
     .await?;
     print_counts(&resumed);
@@ -148,6 +154,21 @@ async fn step<T>(
         Err(e) => println!("  ✗ {what} ({secs:.1}s): {e:#}"),
     }
     result
+}
+
+/// The first counts a restarted job reports, if none went back: a job that lost its state
+/// counts from zero, and waiting for it to catch up would hide that.
+fn kept(
+    before: &BTreeMap<String, u64>,
+    now: BTreeMap<String, u64>,
+) -> anyhow::Result<BTreeMap<String, u64>> {
+    for (key, was) in before {
+        let is = now.get(key).copied().unwrap_or(0);
+        if is < *was {
+            anyhow::bail!("state lost: {key} went back from {was} to {is}");
+        }
+    }
+    Ok(now)
 }
 
 fn print_counts(counts: &BTreeMap<String, u64>) {
