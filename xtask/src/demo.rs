@@ -47,16 +47,18 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         Ok(ground.apply(&fdep).await?)
     })
     .await?;
-    step("Running: JobManager, 1 TaskManager, job RUNNING", async {
-        Ok(ground.wait_phase(NAME, "Running", WAIT).await?)
+    let (_, lag) = step("Running: JobManager, 1 TaskManager, job RUNNING", async {
+        running_after_flink(&ground, None).await
     })
     .await?;
+    print_lag(lag);
     let before = step("the job counts events per key", async {
         Ok(ground.wait_counts(NAME, 4, &BTreeMap::new(), WAIT).await?)
     })
     .await?;
     print_counts(&before);
 
+    let first_job = ground.job_id(NAME).await?.to_string();
     step(
         "change parallelism 2 -> 4 (upgradeMode: savepoint)",
         async {
@@ -66,11 +68,12 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let upgraded = step(
+    let (upgraded, lag) = step(
         "savepoint taken, new cluster started from it, Running",
-        async { Ok(ground.wait_phase(NAME, "Running", WAIT).await?) },
+        async { running_after_flink(&ground, Some(first_job)).await },
     )
     .await?;
+    print_lag(lag);
     if let Some(path) = savepoint_of(&upgraded) {
         println!("    restored from {path}");
     }
@@ -102,10 +105,15 @@ async fn demo(args: Args) -> anyhow::Result<()> {
             .await?)
     })
     .await?;
-    step("Running again from the savepoint", async {
-        Ok(ground.wait_phase(NAME, "Running", WAIT).await?)
+    let suspended_job = suspended
+        .status
+        .as_ref()
+        .and_then(|s| s.job_status.job_id.clone());
+    let (_, lag) = step("Running again from the savepoint", async {
+        running_after_flink(&ground, suspended_job).await
     })
     .await?;
+    print_lag(lag);
     let resumed = step("counts kept across the suspension", async {
         kept(
             &after,
@@ -154,6 +162,60 @@ async fn step<T>(
         Err(e) => println!("  ✗ {what} ({secs:.1}s): {e:#}"),
     }
     result
+}
+
+/// Waits until the status says Running, settled, for a job other than `previous`, while
+/// asking Flink every 100 ms about that job: returns the resource and how long after Flink
+/// first reported the job RUNNING the status said so (the operator's share of the step).
+async fn running_after_flink(
+    ground: &Ground,
+    previous: Option<String>,
+) -> anyhow::Result<(flink_crd::FlinkDeployment, Option<Duration>)> {
+    let started = Instant::now();
+    let mut flink_running: Option<Instant> = None;
+    loop {
+        let f = ground.get(NAME).await?;
+        let status = f.status.as_ref();
+        let job = status
+            .and_then(|s| s.job_status.job_id.clone())
+            .filter(|id| Some(id) != previous.as_ref());
+        if flink_running.is_none()
+            && let Some(id) = job
+                .as_deref()
+                .and_then(|id| flink_rest::JobId::parse(id).ok())
+            && let Ok(rest) = ground.rest(NAME).await
+            && rest
+                .job_details(&id)
+                .await
+                .is_ok_and(|d| d.state == flink_rest::JobState::Running)
+        {
+            flink_running = Some(Instant::now());
+        }
+        let settled = status.is_some_and(|s| {
+            local_stack::phase_of(&f) == "Running"
+                && job.is_some()
+                && s.observed_generation == f.metadata.generation
+                && s.machine.operation.is_none()
+                && s.machine.deployed_spec_hash == s.machine.spec_hash
+        });
+        if settled {
+            return Ok((f, flink_running.map(|t| t.elapsed())));
+        }
+        if started.elapsed() > WAIT {
+            anyhow::bail!("{NAME} not Running after {}s", WAIT.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn print_lag(lag: Option<Duration>) {
+    match lag {
+        Some(lag) => println!(
+            "    Flink said RUNNING {:.1}s before the status did (the operator's share of this step)",
+            lag.as_secs_f64()
+        ),
+        None => println!("    the status said Running before Flink was seen RUNNING"),
+    }
 }
 
 /// The first counts a restarted job reports, if none went back: a job that lost its state
