@@ -191,14 +191,7 @@ async fn running_after_flink(
         {
             flink_running = Some(Instant::now());
         }
-        let settled = status.is_some_and(|s| {
-            local_stack::phase_of(&f) == "Running"
-                && job.is_some()
-                && s.observed_generation == f.metadata.generation
-                && s.machine.operation.is_none()
-                && s.machine.deployed_spec_hash == s.machine.spec_hash
-        });
-        if settled {
+        if job.is_some() && local_stack::settled_in(&f, "Running") {
             return Ok((f, flink_running.map(|t| t.elapsed())));
         }
         if started.elapsed() > WAIT {

@@ -166,16 +166,7 @@ impl Ground {
         timeout: Duration,
     ) -> Result<FlinkDeployment> {
         self.wait_for(name, &format!("phase {phase}, settled"), timeout, |f| {
-            let Some(s) = f.status.as_ref() else {
-                return false;
-            };
-            // Settled: the machine has seen this generation, runs no operation, and (when
-            // Running) the deployed spec is the desired one — a spec change can leave the
-            // phase at Running for a moment before its upgrade starts.
-            phase_of(f) == phase
-                && s.observed_generation == f.metadata.generation
-                && s.machine.operation.is_none()
-                && (phase != "Running" || s.machine.deployed_spec_hash == s.machine.spec_hash)
+            settled_in(f, phase)
         })
         .await
     }
@@ -289,6 +280,19 @@ impl Ground {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
+}
+
+/// Whether `f` is settled in `phase`: the machine has seen this generation, runs no
+/// operation, and (when Running) the deployed spec is the desired one — a spec change can
+/// leave the phase at Running for a moment before its upgrade starts.
+pub fn settled_in(f: &FlinkDeployment, phase: &str) -> bool {
+    let Some(s) = f.status.as_ref() else {
+        return false;
+    };
+    phase_of(f) == phase
+        && s.observed_generation == f.metadata.generation
+        && s.machine.operation.is_none()
+        && (phase != "Running" || s.machine.deployed_spec_hash == s.machine.spec_hash)
 }
 
 /// `status.phase` as text ("" when none yet).

@@ -21,6 +21,6 @@ mod operator;
 
 pub use error::{Error, Result};
 pub use flink::{counts_of, jobmanager_rest};
-pub use ground::{Ground, phase_of};
+pub use ground::{Ground, phase_of, settled_in};
 pub use manifest::{example, example_path};
 pub use operator::{OperatorOptions, OperatorProcess};
