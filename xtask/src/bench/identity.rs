@@ -44,12 +44,9 @@ pub struct OperatorRequests {
 impl OperatorRequests {
     /// Reads the counters from the apiserver's `/metrics`.
     pub async fn scrape(client: &kube::Client) -> anyhow::Result<Self> {
-        let req = http::Request::get("/metrics").body(Vec::new())?;
-        let text = client
-            .request_text(req)
-            .await
-            .context("GET /metrics of the apiserver")?;
-        Ok(Self::parse(&text))
+        Ok(Self::parse(
+            &super::probe::apiserver_metrics_text(client).await?,
+        ))
     }
 
     fn parse(text: &str) -> Self {

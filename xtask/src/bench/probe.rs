@@ -61,6 +61,15 @@ pub fn log_lines(path: &std::path::Path) -> usize {
         .unwrap_or(0)
 }
 
+/// The apiserver's `/metrics` text (Prometheus exposition).
+pub async fn apiserver_metrics_text(client: &kube::Client) -> anyhow::Result<String> {
+    let req = http::Request::get("/metrics").body(Vec::new())?;
+    client
+        .request_text(req)
+        .await
+        .context("GET /metrics of the apiserver")
+}
+
 /// The apiserver's `apiserver_request_total`, summed per `VERB resource[/sub] group`.
 /// Non-resource requests (`/metrics`, `/readyz`, discovery) are left out: the bench's own
 /// scrapes are among them, and they are not reads of cluster state.
@@ -70,12 +79,7 @@ pub struct ApiRequests(pub BTreeMap<String, f64>);
 impl ApiRequests {
     /// Scrapes the apiserver's `/metrics` once.
     pub async fn scrape(client: &kube::Client) -> anyhow::Result<Self> {
-        let req = http::Request::get("/metrics").body(Vec::new())?;
-        let text = client
-            .request_text(req)
-            .await
-            .context("GET /metrics of the apiserver")?;
-        Ok(Self::parse(&text))
+        Ok(Self::parse(&apiserver_metrics_text(client).await?))
     }
 
     fn parse(text: &str) -> Self {
