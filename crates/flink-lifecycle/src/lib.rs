@@ -129,9 +129,6 @@ pub(crate) fn decide(
     now: Timestamp,
     errors: Vec<ValidationError>,
 ) -> (Decision, Vec<(MachineState, MachineState)>) {
-    let mut status = status;
-    // Moved out rather than copied: the prelude clears it anyway.
-    let waiting_before = status.machine.waiting_for.take();
     let mut ctx = rules::Ctx::new(res, status, obs, now);
     ctx.prelude(errors);
     let state = match ctx.st.machine.state {
@@ -139,7 +136,7 @@ pub(crate) fn decide(
         None => ctx.first_sight(),
     };
     machine::run(state, &mut ctx, obs);
-    if ctx.st.machine.waiting_for != waiting_before {
+    if ctx.st.machine.waiting_for != ctx.waiting_before {
         ctx.st.machine.waiting_since = ctx
             .st
             .machine

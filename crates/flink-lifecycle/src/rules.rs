@@ -24,8 +24,14 @@ mod session;
 
 /// Poll interval while something is in progress.
 const POLL_SECS: u64 = 5;
-/// Poll interval while waiting for Kubernetes or a job to start.
+/// Poll interval while waiting for Kubernetes (its watches wake the operator sooner).
 const START_POLL_SECS: u64 = 10;
+/// Poll interval of a wait on Flink alone (no watch reports a job turning RUNNING or a
+/// trigger completing), for the first [`FLINK_FAST_SECS`] of it: Flink usually needs well under
+/// that, and the operator should add at most about a second to each lifecycle step.
+const FLINK_POLL_SECS: u64 = 1;
+/// How long a wait on Flink is polled every [`FLINK_POLL_SECS`] before [`POLL_SECS`].
+const FLINK_FAST_SECS: i64 = 20;
 /// Requeue of resting states that only a spec change moves (Suspended, Failed, Deleted).
 const IDLE_SECS: u64 = 300;
 /// Longest backoff while Flink is unreachable.
@@ -43,6 +49,8 @@ pub(crate) struct Ctx<'a> {
     pub st: FlinkDeploymentStatus,
     pub actions: Vec<Action>,
     pub requeue: u64,
+    /// What the previous step waited for (moved out of the status: each step says it anew).
+    pub waiting_before: Option<String>,
     pub transitioned: bool,
     pub invalid: Option<String>,
     /// The transitions taken, in order (for the transition-table test).
@@ -112,10 +120,11 @@ fn kind_word(kind: RestoreKind) -> &'static str {
 impl<'a> Ctx<'a> {
     pub(crate) fn new(
         res: Resource<'a>,
-        status: FlinkDeploymentStatus,
+        mut status: FlinkDeploymentStatus,
         obs: &'a Observation,
         now: Timestamp,
     ) -> Self {
+        let waiting_before = status.machine.waiting_for.take();
         let current_job_id = (res.job().is_some() && status.machine.deploy_count > 0)
             .then(|| ids::job_id(&obs.uid, status.machine.deploy_count));
         Self {
@@ -127,6 +136,7 @@ impl<'a> Ctx<'a> {
             st: status,
             actions: Vec::new(),
             requeue: u64::MAX,
+            waiting_before,
             transitioned: false,
             invalid: None,
             taken: Vec::new(),
@@ -203,6 +213,20 @@ impl<'a> Ctx<'a> {
     fn wait(&mut self, what: String, poll: u64) {
         self.st.machine.waiting_for = Some(what);
         self.requeue(poll);
+    }
+
+    /// Waits on a change inside Flink: polled every second at first, then every [`POLL_SECS`].
+    fn wait_on_flink(&mut self, what: String) {
+        let waited = match (&self.waiting_before, &self.st.machine.waiting_since) {
+            (Some(before), Some(since)) if *before == what => secs_between(since.0, self.now),
+            _ => 0,
+        };
+        let poll = if waited < FLINK_FAST_SECS {
+            FLINK_POLL_SECS
+        } else {
+            POLL_SECS
+        };
+        self.wait(what, poll);
     }
 
     fn degrade(&mut self, reason: &str, message: String) {
@@ -738,11 +762,12 @@ impl<'a> Ctx<'a> {
             let waited = self.waited_secs();
             return self.deploy_failed(format!("not ready after {waited}s (deadline kubernetes.operator.deployment.readiness.timeout)"));
         }
-        let what = match self.job_id() {
-            Some(id) if cluster.ready() => format!("job {} to be RUNNING", short(&id)),
-            _ => "cluster to be ready".into(),
-        };
-        self.wait(what, START_POLL_SECS);
+        match self.job_id() {
+            Some(id) if cluster.ready() => {
+                self.wait_on_flink(format!("job {} to be RUNNING", short(&id)));
+            }
+            _ => self.wait("cluster to be ready".into(), START_POLL_SECS),
+        }
         Handled
     }
 
@@ -1034,7 +1059,7 @@ impl<'a> Ctx<'a> {
                             "JobRestarting",
                             format!("Flink is restarting the job ({} restarts)", f.restarts),
                         );
-                        self.wait("the job to run again".into(), START_POLL_SECS);
+                        self.wait_on_flink("the job to run again".into());
                         Handled
                     }
                     _ => {
@@ -1163,10 +1188,7 @@ impl<'a> Ctx<'a> {
                 && self.stop_method(OperationKind::Upgrade) == StopMethod::Savepoint
                 && !facts.is_some_and(|f| f.tasks_running)
             {
-                self.wait(
-                    "all tasks to run before stop-with-savepoint".into(),
-                    POLL_SECS,
-                );
+                self.wait_on_flink("all tasks to run before stop-with-savepoint".into());
                 return Handled;
             }
             self.event(
@@ -1243,7 +1265,7 @@ impl<'a> Ctx<'a> {
         f: &JobFacts,
     ) -> Outcome<State> {
         if !f.tasks_running {
-            self.wait("all tasks to run before triggering".into(), POLL_SECS);
+            self.wait_on_flink("all tasks to run before triggering".into());
             return Handled;
         }
         match kind {
@@ -1502,7 +1524,7 @@ impl<'a> Ctx<'a> {
                         directory: self.obs.settings.savepoint_dir.clone().unwrap_or_default(),
                     });
                     // What `await_trigger` says, with the trigger id moved into the action.
-                    self.wait(what, POLL_SECS);
+                    self.wait_on_flink(what);
                     return Handled;
                 } else if f.state.is_terminal() && status.is_some() {
                     // Stopped, but Flink no longer knows the trigger (JobManager restarted):
@@ -1541,10 +1563,7 @@ impl<'a> Ctx<'a> {
 
     /// The tail of every trigger poll: the trigger (a `what`) is still running.
     fn await_trigger(&mut self, what: &str, trigger_id: &str) -> Outcome<State> {
-        self.wait(
-            concat(&[what, " ", short(trigger_id), " to complete"]),
-            POLL_SECS,
-        );
+        self.wait_on_flink(concat(&[what, " ", short(trigger_id), " to complete"]));
         Handled
     }
 
@@ -1560,10 +1579,7 @@ impl<'a> Ctx<'a> {
                 self.actions.push(Action::CancelJob {
                     job_id: job_id.clone(),
                 });
-                self.wait(
-                    format!("job {} to be cancelled{note}", short(&job_id)),
-                    POLL_SECS,
-                );
+                self.wait_on_flink(format!("job {} to be cancelled{note}", short(&job_id)));
                 Some(Handled)
             }
             JobObservation::Unreachable { .. } => {

@@ -105,12 +105,15 @@ impl Ctx<'_> {
             );
             return Handled;
         }
-        let what = match &self.obs.job {
-            JobObservation::Unreachable { .. } => "Flink's REST API to answer".to_string(),
-            JobObservation::NotAsked if !self.minted_job_id => "the job's status".to_string(),
-            _ => format!("job {short_id} to be RUNNING"),
-        };
-        self.wait(what, POLL_SECS);
+        match &self.obs.job {
+            JobObservation::Unreachable { .. } => {
+                self.wait("Flink's REST API to answer".into(), POLL_SECS);
+            }
+            JobObservation::NotAsked if !self.minted_job_id => {
+                self.wait("the job's status".into(), POLL_SECS);
+            }
+            _ => self.wait_on_flink(format!("job {short_id} to be RUNNING")),
+        }
         Handled
     }
 
