@@ -53,6 +53,12 @@ impl Layout {
     pub fn pod(&self, uid: &str) -> PathBuf {
         self.pods().join(uid)
     }
+
+    /// Where a removed pod's container logs are kept (`logs/<namespace>/<pod>/<container>/`):
+    /// a test that failed after its cluster was deleted can still be read.
+    pub fn kept_logs(&self, namespace: &str, pod: &str) -> PathBuf {
+        self.dir.join("logs").join(namespace).join(pod)
+    }
 }
 
 /// The files of one pod inside its folder.

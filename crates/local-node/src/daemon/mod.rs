@@ -8,6 +8,7 @@ mod binder;
 pub mod cleanup;
 mod cmd;
 mod hosts;
+mod kept_logs;
 mod launch;
 mod logs;
 mod net;

@@ -761,6 +761,10 @@ impl Worker {
         if let Ok(mut idx) = self.sh.index.write() {
             idx.remove(&(self.ns.clone(), self.name.clone()));
         }
+        crate::daemon::kept_logs::keep(
+            &self.dir.dir,
+            &self.sh.layout.kept_logs(&self.ns, &self.name),
+        );
         let _ = std::fs::remove_dir_all(&self.dir.dir);
         if delete_object {
             let api: Api<Pod> = Api::namespaced(self.sh.client.clone(), &self.ns);
