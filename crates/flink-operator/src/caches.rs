@@ -5,6 +5,12 @@
 //! stores, never from the apiserver: after the initial LIST, a steady operator only keeps its
 //! WATCH connections open. Services, ConfigMaps and Ingresses are watched as metadata only
 //! (existence and labels are all the operator needs of them).
+//!
+//! The stores keep only what the operator reads ([`trim_meta`], [`trim_pod`],
+//! [`trim_deployment`]): no object keeps its `managedFields` or kubectl's last-applied copy,
+//! Pods keep no spec (their status is what is observed) and Deployments no pod template or
+//! selector (their replicas, generation and status are). A reader of a new field must keep it
+//! here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +21,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher::{self, watcher};
@@ -163,6 +170,7 @@ fn full<K>(
     metrics: Arc<Metrics>,
     resource: &'static str,
     flag: Arc<AtomicBool>,
+    trim: fn(&mut K),
 ) -> (Store<K>, Touched<K>)
 where
     K: Resource<DynamicType = ()>
@@ -179,7 +187,8 @@ where
         metrics,
         resource,
     )
-    .default_backoff();
+    .default_backoff()
+    .modify(trim);
     let stream = mark_ready(reflector::reflector(writer, stream), flag)
         .touched_objects()
         .boxed();
@@ -208,11 +217,49 @@ where
         metrics,
         resource,
     )
-    .default_backoff();
+    .default_backoff()
+    .modify(|o: &mut PartialObjectMeta<K>| trim_meta(&mut o.metadata));
     let stream = mark_ready(reflector::reflector(writer, stream), flag)
         .touched_objects()
         .boxed();
     (store, stream)
+}
+
+/// kubectl's copy of the last applied manifest, which the operator never reads.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Drops the metadata the operator never reads: the apiserver's field ownership records
+/// (`managedFields`, often the larger part of an object) and kubectl's last-applied copy.
+pub fn trim_meta(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
+    }
+}
+
+/// A FlinkDeployment as the store keeps it: spec, status and metadata but [`trim_meta`]'s.
+pub fn trim_flink_deployment(fdep: &mut FlinkDeployment) {
+    trim_meta(&mut fdep.metadata);
+}
+
+/// A Pod as the store keeps it: metadata and status (addresses, conditions, container
+/// states); the spec is never read.
+pub fn trim_pod(pod: &mut Pod) {
+    trim_meta(&mut pod.metadata);
+    pod.spec = None;
+}
+
+/// A Deployment as the store keeps it: metadata, `spec.replicas` and status; the pod
+/// template and selector are never read (the objects are built from the FlinkDeployment).
+pub fn trim_deployment(deployment: &mut Deployment) {
+    trim_meta(&mut deployment.metadata);
+    if let Some(spec) = deployment.spec.as_mut() {
+        spec.template = Default::default();
+        spec.selector = Default::default();
+    }
 }
 
 /// Sets up the watches of one scope: the stores, and the streams that drive them.
@@ -230,7 +277,8 @@ pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches,
             metrics.clone(),
             "flinkdeployments",
         )
-        .default_backoff();
+        .default_backoff()
+        .modify(trim_flink_deployment);
         let stream = mark_ready(reflector::reflector(writer, stream), readiness.flag())
             .applied_objects()
             .boxed();
@@ -242,6 +290,7 @@ pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches,
         metrics.clone(),
         "deployments",
         readiness.flag(),
+        trim_deployment,
     );
     let (pods, pod_stream) = full::<Pod>(
         scope.api(client),
@@ -249,6 +298,7 @@ pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches,
         metrics.clone(),
         "pods",
         readiness.flag(),
+        trim_pod,
     );
     let (services, svc_stream) = meta::<Service>(
         scope.api::<PartialObjectMeta<Service>>(client),
@@ -348,4 +398,78 @@ where
     let meta = obj.meta();
     let app = meta.labels.as_ref()?.get(labels::APP)?;
     Some(ObjectRef::new(app).within(meta.namespace.as_deref()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{trim_deployment, trim_meta, trim_pod};
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Pod;
+    use serde_json::json;
+
+    fn meta() -> serde_json::Value {
+        json!({
+            "name": "x-jobmanager",
+            "namespace": "ns",
+            "labels": {"app": "x", "component": "jobmanager"},
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": "{}",
+                "kept": "yes"
+            },
+            "ownerReferences": [{"apiVersion": "flink.apache.org/v1beta1", "kind": "FlinkDeployment", "name": "x", "uid": "u"}],
+            "managedFields": [{"manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}]
+        })
+    }
+
+    #[test]
+    fn pods_keep_metadata_and_status_only() {
+        let mut pod: Pod = serde_json::from_value(json!({
+            "metadata": meta(),
+            "spec": {"containers": [{"name": "flink-main-container", "image": "flink"}]},
+            "status": {"podIP": "10.0.0.1", "conditions": [{"type": "Ready", "status": "True"}],
+                       "containerStatuses": [{"name": "flink-main-container", "image": "flink", "imageID": "", "ready": true, "restartCount": 2}]}
+        }))
+        .expect("a pod");
+        let status = pod.status.clone();
+        trim_pod(&mut pod);
+        assert!(pod.spec.is_none());
+        assert_eq!(pod.status, status);
+        assert!(pod.metadata.managed_fields.is_none());
+        let annotations = pod.metadata.annotations.as_ref().expect("annotations");
+        assert_eq!(annotations.keys().collect::<Vec<_>>(), ["kept"]);
+        assert_eq!(pod.metadata.labels.as_ref().map(|l| l.len()), Some(2));
+        assert_eq!(
+            pod.metadata.owner_references.as_ref().map(Vec::len),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn deployments_keep_replicas_generation_and_status() {
+        let mut d: Deployment = serde_json::from_value(json!({
+            "metadata": meta(),
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "x"}},
+                     "template": {"spec": {"containers": [{"name": "flink-main-container"}]}}},
+            "status": {"observedGeneration": 1, "readyReplicas": 2, "replicas": 2, "updatedReplicas": 2}
+        }))
+        .expect("a deployment");
+        let status = d.status.clone();
+        trim_deployment(&mut d);
+        let spec = d.spec.as_ref().expect("spec");
+        assert_eq!(spec.replicas, Some(2));
+        assert!(spec.template.spec.is_none());
+        assert_eq!(d.status, status);
+        assert!(d.metadata.managed_fields.is_none());
+    }
+
+    #[test]
+    fn metadata_without_other_annotations_has_none() {
+        let mut m: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta =
+            serde_json::from_value(json!({"name": "x", "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": "{}"}}))
+            .expect("metadata");
+        trim_meta(&mut m);
+        assert!(m.annotations.is_none());
+        assert_eq!(m.name.as_deref(), Some("x"));
+    }
 }
