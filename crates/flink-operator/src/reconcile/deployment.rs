@@ -48,6 +48,7 @@ pub async fn reconcile(fdep: &FlinkDeployment, ctx: &Context) -> Result<Duration
             .resource_version()
             .ok_or(Error::Incomplete("resourceVersion"))?;
         current = persist::status(&api, fdep, &rv, &decision.status).await?;
+        ctx.replaced(&crate::reconcile::key(KIND_DEPLOYMENT, fdep), rv);
         shared
             .metrics
             .status_writes
@@ -163,6 +164,7 @@ async fn execute_one(
                 .ok_or(Error::Incomplete("resourceVersion"))?;
             if let Some(updated) = persist::finalizer(api, current, &rv, add).await? {
                 *current = updated;
+                ctx.replaced(&crate::reconcile::key(KIND_DEPLOYMENT, fdep), rv);
             }
         }
         Action::ApplyCluster {
