@@ -23,8 +23,10 @@ fn main() -> anyhow::Result<()> {
             tokio::spawn(async move { s.on_signals().await })
         };
         let mut operator = tokio::spawn(flink_operator::run::run(config, shutdown.clone()));
+        // Shutdown first: after a signal the operator task may finish before this task runs
+        // again, and the shutdown is still to be logged and timed.
         let outcome = tokio::select! {
-            r = &mut operator => r,
+            biased;
             _ = shutdown.wait() => {
                 let asked = Instant::now();
                 let signal = signals.await.unwrap_or("shutdown");
@@ -38,6 +40,7 @@ fn main() -> anyhow::Result<()> {
                     Err(_) => Ok(Ok(())),
                 }
             }
+            r = &mut operator => r,
         };
         telemetry.shutdown();
         match outcome {
