@@ -43,6 +43,10 @@ pub struct Args {
     /// Spec-change latency samples (each resumes one resource, counted in --deploying).
     #[arg(long, default_value_t = 9)]
     samples: usize,
+    /// Measure this operator binary instead of building `flink-operator` in release (to
+    /// compare builds, or one build under different settings).
+    #[arg(long)]
+    operator: Option<PathBuf>,
 }
 
 /// The operator's instance name: its log and pid files are `target/testground/operator/bench.*`.
@@ -61,7 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.steady_secs == 0 {
         bail!("--steady-secs must be at least 1");
     }
-    let binary = build_operator()?;
+    let binary = match &args.operator {
+        Some(path) => std::path::absolute(path).context("resolving --operator")?,
+        None => build_operator()?,
+    };
     let dir = testground::state_dir().join("bench-cluster");
     stop_leftovers(&dir)?;
     let runtime = tokio::runtime::Runtime::new().context("starting an async runtime")?;
