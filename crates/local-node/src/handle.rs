@@ -233,6 +233,12 @@ impl NodeHandle {
         Layout::new(&self.dir).log()
     }
 
+    /// Where the container logs of the namespace's removed pods are kept
+    /// (`<namespace>/<pod>/<container>/{current,previous}.log`).
+    pub fn kept_logs(&self, namespace: &str) -> PathBuf {
+        Layout::new(&self.dir).kept_logs(namespace, "")
+    }
+
     /// Whether this value started the daemon (`false`: it attached to a running one).
     pub fn was_started(&self) -> bool {
         self.started

@@ -151,7 +151,7 @@ impl Ground {
                 return Err(Error::Timeout {
                     what: format!("{}/{name}: {what}", self.ns()),
                     secs: timeout.as_secs(),
-                    last,
+                    last: format!("{last}\n{}", self.post_mortem(name).await),
                 });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -185,6 +185,23 @@ impl Ground {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         Ok(())
+    }
+
+    /// What explains a failed wait: the resource's Events and where the operator's log and
+    /// the pods' logs (kept by the node after the pods are gone) are.
+    pub async fn post_mortem(&self, name: &str) -> String {
+        let events = match self.events(name).await {
+            Ok(events) => events
+                .iter()
+                .map(|(kind, reason, message)| format!("  {kind} {reason}: {message}\n"))
+                .collect::<String>(),
+            Err(e) => format!("  (cannot list them: {e})\n"),
+        };
+        format!(
+            "events of {name}:\n{events}operator log: {}\npod logs: {}",
+            self.operator.log_path().display(),
+            self.node.kept_logs(self.ns()).display()
+        )
     }
 
     /// The Events recorded on the resource, oldest first: (type, reason, message).
