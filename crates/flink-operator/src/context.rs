@@ -42,8 +42,6 @@ pub struct Context {
     failures: Mutex<HashMap<String, (u32, String)>>,
     /// The last failed job submission per session job uid: (job id, why).
     submit_errors: Mutex<HashMap<String, (String, String)>>,
-    /// Versions our own writes replaced, not yet superseded in the cache.
-    replaced: Replaced,
 }
 
 /// First retry delay after an error; doubles per consecutive failure.
@@ -61,19 +59,7 @@ impl Context {
             caches,
             failures: Mutex::new(HashMap::new()),
             submit_errors: Mutex::new(HashMap::new()),
-            replaced: Replaced::default(),
         }
-    }
-
-    /// Records that our own write replaced version `resource_version` of `key`.
-    pub fn replaced(&self, key: &str, resource_version: String) {
-        self.replaced.record(key, resource_version);
-    }
-
-    /// Whether the cache's version `resource_version` of `key` is one our own writes already
-    /// replaced (see [`Replaced::is_stale`]).
-    pub fn is_stale(&self, key: &str, resource_version: Option<&str>) -> bool {
-        self.replaced.is_stale(key, resource_version)
     }
 
     /// Remembers (`Some`) or forgets (`None`) why submitting job `job_id` of session job `uid`
@@ -139,42 +125,6 @@ impl Context {
     }
 }
 
-/// Per resource key, the resource versions our own writes replaced since the cache last showed
-/// the resource current. The watch delivers our writes a moment later, so a reconcile right
-/// after one of them can see a version we already replaced; a write decided on it would fail
-/// with a conflict.
-#[derive(Default)]
-pub struct Replaced(Mutex<HashMap<String, Vec<String>>>);
-
-impl Replaced {
-    /// Records that our own write replaced version `resource_version` of `key`.
-    pub fn record(&self, key: &str, resource_version: String) {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(key.to_string())
-            .or_default()
-            .push(resource_version);
-    }
-
-    /// Whether version `resource_version` of `key` is one our own writes replaced. Any other
-    /// version is current (ours or newer), and `key`'s record is dropped.
-    pub fn is_stale(&self, key: &str, resource_version: Option<&str>) -> bool {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let stale = match (map.get(key), resource_version) {
-            (Some(old), Some(rv)) => old.iter().any(|o| o == rv),
-            _ => false,
-        };
-        if !stale {
-            map.remove(key);
-        }
-        stale
-    }
-}
-
 /// `BACKOFF_BASE * 2^(n-1)`, capped at `BACKOFF_MAX`.
 pub fn backoff(failures: u32) -> Duration {
     let exp = failures.saturating_sub(1).min(16);
@@ -183,24 +133,8 @@ pub fn backoff(failures: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::{Replaced, backoff};
+    use super::backoff;
     use std::time::Duration;
-
-    #[test]
-    fn versions_our_writes_replaced_are_stale_until_a_current_one_is_seen() {
-        let r = Replaced::default();
-        assert!(!r.is_stale("a", Some("1")), "nothing written yet");
-        // One reconcile wrote the status (1 → 2) and the finalizer (2 → 3).
-        r.record("a", "1".into());
-        r.record("a", "2".into());
-        assert!(r.is_stale("a", Some("1")));
-        assert!(r.is_stale("a", Some("2")));
-        assert!(!r.is_stale("b", Some("2")), "per resource");
-        // The cache caught up: the record is dropped, so an old version no longer counts.
-        assert!(!r.is_stale("a", Some("3")));
-        assert!(!r.is_stale("a", Some("2")));
-        assert!(!r.is_stale("a", None));
-    }
 
     #[test]
     fn backoff_doubles_up_to_five_minutes() {

@@ -48,7 +48,6 @@ pub async fn reconcile(fdep: &FlinkDeployment, ctx: &Context) -> Result<Duration
             .resource_version()
             .ok_or(Error::Incomplete("resourceVersion"))?;
         current = persist::status(&api, fdep, &rv, &decision.status).await?;
-        ctx.replaced(&crate::reconcile::key(KIND_DEPLOYMENT, fdep), rv);
         shared
             .metrics
             .status_writes
@@ -164,7 +163,6 @@ async fn execute_one(
                 .ok_or(Error::Incomplete("resourceVersion"))?;
             if let Some(updated) = persist::finalizer(api, current, &rv, add).await? {
                 *current = updated;
-                ctx.replaced(&crate::reconcile::key(KIND_DEPLOYMENT, fdep), rv);
             }
         }
         Action::ApplyCluster {

@@ -47,16 +47,7 @@ pub fn action_name(a: &Action) -> &'static str {
     }
 }
 
-/// The key of a resource in the context's per-resource records: `kind/namespace/name`.
-pub fn key<K: kube::Resource>(kind: &str, obj: &K) -> String {
-    format!(
-        "{kind}/{}/{}",
-        obj.namespace().unwrap_or_default(),
-        obj.name_any()
-    )
-}
-
-/// Wraps a reconcile: waits for the caches, skips a version our own writes replaced, times it, counts the outcome, logs an error once
+/// Wraps a reconcile: waits for the caches, times it, counts the outcome, logs an error once
 /// per distinct message and turns the result into the controller's requeue.
 pub async fn run<K, F, Fut>(
     obj: Arc<K>,
@@ -74,14 +65,11 @@ where
     if !ctx.caches.is_ready() {
         return Ok(Requeue::requeue(CACHE_WAIT));
     }
-    let key = key(kind, obj.as_ref());
-    // Our own write of a moment ago replaced this version; the watch brings the newer one
-    // and wakes this resource again. Deciding on this one would only send writes that fail
-    // with a conflict.
-    if ctx.is_stale(&key, obj.resource_version().as_deref()) {
-        tracing::debug!(resource = %key, "the cache is behind our own write; waiting for the watch");
-        return Ok(Requeue::requeue(CONFLICT_RETRY));
-    }
+    let key = format!(
+        "{kind}/{}/{}",
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    );
     let started = Instant::now();
     let result = f(obj, ctx.clone()).await;
     let metrics = &ctx.shared.metrics;
@@ -152,5 +140,10 @@ pub fn error_policy<K: kube::Resource<DynamicType = ()>>(
     } else {
         KIND_DEPLOYMENT
     };
-    Requeue::requeue(ctx.backoff_of(&key(key_kind, obj.as_ref())))
+    let key = format!(
+        "{key_kind}/{}/{}",
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    );
+    Requeue::requeue(ctx.backoff_of(&key))
 }

@@ -105,7 +105,6 @@ pub async fn reconcile(job: &FlinkSessionJob, ctx: &Context) -> Result<Duration>
             .resource_version()
             .ok_or(Error::Incomplete("resourceVersion"))?;
         current = persist::status(&api, job, &rv, &decision.status).await?;
-        ctx.replaced(&crate::reconcile::key(KIND_SESSION_JOB, job), rv);
         shared
             .metrics
             .status_writes
@@ -194,7 +193,6 @@ async fn execute_one(
                 .ok_or(Error::Incomplete("resourceVersion"))?;
             if let Some(updated) = persist::finalizer(api, current, &rv, add).await? {
                 *current = updated;
-                ctx.replaced(&crate::reconcile::key(KIND_SESSION_JOB, job), rv);
             }
         }
         Action::SubmitJob {
