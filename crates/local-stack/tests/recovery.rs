@@ -13,7 +13,6 @@ use local_stack::Ground;
 const WAIT: Duration = Duration::from_secs(240);
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "flaky (issue #9 open): in 2 of 7 runs the operator took the TaskManager loss for a job failure, redeployed, and the redeployed job never ran (Failed: 'job failed while starting: no cause reported'); run with --ignored"]
 async fn killed_taskmanager_and_jobmanager_come_back_with_state_then_fail_when_it_repeats() {
     let ground = Ground::new("recovery").await.expect("test ground");
     let name = "counter";
