@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{basic, counts_at_least, savepoint_location};
-use flink_rest::JobState;
+use flink_rest::{JobState, OperationStatus};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::Api;
 use local_stack::Ground;
@@ -19,7 +19,10 @@ const WAIT: Duration = Duration::from_secs(240);
 enum KillPoint {
     /// Flink knows the stop-with-savepoint trigger (it may have completed already).
     SavepointTriggered,
-    /// Flink reports the old job FINISHED (stopped by its savepoint).
+    /// Flink reports the stop's savepoint completed or the old job FINISHED (the job stops
+    /// with its savepoint). Both are asked: the job's state comes from a cache refreshed every
+    /// few seconds (`web.refresh-interval`), and an operator polling every second may already
+    /// have deleted the cluster before that cache says FINISHED.
     JobStopped,
     /// The old JobManager Deployment is gone.
     ClusterDeleted,
@@ -181,19 +184,20 @@ async fn wait_for_point(
     loop {
         let reached = match point {
             KillPoint::SavepointTriggered => {
-                let status = ground.get(name).await.expect("get").status;
-                match status.and_then(|s| s.job_status.savepoint_info.trigger_id) {
-                    Some(trigger) => match flink_rest::TriggerId::parse(&trigger) {
-                        Ok(t) => flink.savepoint_status(job, &t).await.is_ok(),
-                        Err(_) => false,
-                    },
-                    None => false,
-                }
+                matches!(
+                    stop_trigger_status(ground, name, flink, job).await,
+                    Some(Ok(_))
+                )
             }
-            KillPoint::JobStopped => matches!(
-                flink.job_details(job).await.map(|d| d.state),
-                Ok(JobState::Finished)
-            ),
+            KillPoint::JobStopped => {
+                matches!(
+                    stop_trigger_status(ground, name, flink, job).await,
+                    Some(Ok(OperationStatus::Completed(_)))
+                ) || matches!(
+                    flink.job_details(job).await.map(|d| d.state),
+                    Ok(JobState::Finished)
+                )
+            }
             KillPoint::ClusterDeleted => deployments.get_opt(name).await.expect("get").is_none(),
             KillPoint::BeforeStatusWrite => true,
             KillPoint::NewClusterStarting => match deployments.get_opt(name).await.expect("get") {
@@ -209,4 +213,17 @@ async fn wait_for_point(
         assert!(started.elapsed() < WAIT, "{point:?} was never reached");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// What Flink says about the stop-with-savepoint trigger recorded in status, once there is one.
+async fn stop_trigger_status(
+    ground: &Ground,
+    name: &str,
+    flink: &flink_rest::FlinkRestClient,
+    job: &flink_rest::JobId,
+) -> Option<flink_rest::Result<OperationStatus<String>>> {
+    let status = ground.get(name).await.expect("get").status?;
+    let trigger = status.job_status.savepoint_info.trigger_id?;
+    let trigger = flink_rest::TriggerId::parse(&trigger).ok()?;
+    Some(flink.savepoint_status(job, &trigger).await)
 }
