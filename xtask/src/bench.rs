@@ -203,7 +203,8 @@ async fn bench(args: &Args, binary: PathBuf, dir: &std::path::Path) -> anyhow::R
         .rate_since(&req0, Duration::from_secs(60));
     tokio::time::sleep(Duration::from_secs(5)).await;
     let idle = ProcStats::read(pid)?;
-    (f.idle_rss_mib, f.idle_threads) = (idle.rss_mib, idle.threads);
+    (f.idle_rss_mib, f.idle_rss_file_mib, f.idle_threads) =
+        (idle.rss_mib, idle.rss_file_mib, idle.threads);
 
     step(&format!(
         "creating {} suspended FlinkDeployments in batches of 100",
@@ -233,7 +234,8 @@ async fn bench(args: &Args, binary: PathBuf, dir: &std::path::Path) -> anyhow::R
         .await?
         .rate_since(&req0, Duration::from_secs(60));
     tokio::time::sleep(Duration::from_secs(5)).await;
-    f.all_rss_mib = ProcStats::read(pid)?.rss_mib;
+    let all = ProcStats::read(pid)?;
+    (f.all_rss_mib, f.all_rss_file_mib) = (all.rss_mib, all.rss_file_mib);
 
     step(&format!(
         "steady window: {} unchanged ({}s)",

@@ -12,6 +12,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct ProcStats {
     /// Resident set size, MiB.
     pub rss_mib: f64,
+    /// Of it, file-backed pages (`RssFile`: mostly the operator's own binary, mapped), MiB.
+    pub rss_file_mib: f64,
     /// Threads.
     pub threads: u32,
     /// User + system CPU seconds since it started.
@@ -48,6 +50,7 @@ impl ProcStats {
         let cpu_secs = (ticks(11)? + ticks(12)?) / 100.0;
         Ok(Self {
             rss_mib: field("VmRSS:")? / 1024.0,
+            rss_file_mib: field("RssFile:")? / 1024.0,
             threads: field("Threads:")? as u32,
             cpu_secs,
         })
