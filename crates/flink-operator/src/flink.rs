@@ -64,6 +64,15 @@ impl FlinkClients {
         }
     }
 
+    /// How many clients are kept.
+    #[cfg(test)]
+    pub(crate) fn kept(&self) -> usize {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
     /// A client for `base_url` (cached).
     pub fn client(&self, base_url: &str) -> Result<Call, flink_rest::Error> {
         let client = {

@@ -39,28 +39,31 @@ pub async fn deployment(
     let namespace = fdep.namespace().unwrap_or_default();
     let cluster = cluster::observe(&name, objects);
     let status = fdep.status.clone().unwrap_or_default();
-    let (job, trigger) = if fdep.spec.is_session_cluster() {
-        (JobObservation::NotAsked, None)
-    } else {
-        match flink.base_url(&namespace, &name, objects) {
-            Some(url) => match flink.client(&url) {
-                Ok(call) => application_job(&call, &cluster, &status).await,
-                Err(e) => (
+    // A client is made only for a question Flink can answer (a ready JobManager, a job id):
+    // in service mode every resource has a URL, suspended and still-starting ones too.
+    let (job, trigger) =
+        if fdep.spec.is_session_cluster() || cluster.job_manager != Component::Ready {
+            (JobObservation::NotAsked, None)
+        } else {
+            match flink.base_url(&namespace, &name, objects) {
+                Some(_) if status.job_status.job_id.is_none() => (JobObservation::NotAsked, None),
+                Some(url) => match flink.client(&url) {
+                    Ok(call) => application_job(&call, &cluster, &status).await,
+                    Err(e) => (
+                        JobObservation::Unreachable {
+                            error: e.to_string(),
+                        },
+                        None,
+                    ),
+                },
+                None => (
                     JobObservation::Unreachable {
-                        error: e.to_string(),
+                        error: "no JobManager pod has an address yet".into(),
                     },
                     None,
                 ),
-            },
-            None if cluster.job_manager == Component::Ready => (
-                JobObservation::Unreachable {
-                    error: "no JobManager pod has an address yet".into(),
-                },
-                None,
-            ),
-            None => (JobObservation::NotAsked, None),
-        }
-    };
+            }
+        };
     Observation {
         uid,
         generation,
@@ -162,3 +165,52 @@ pub async fn trigger(call: &Call, job_id: &str, op: &Operation) -> Option<Trigge
 
 /// The checkpoint type manual checkpoints are taken with.
 pub const MANUAL_CHECKPOINT: CheckpointType = CheckpointType::Full;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::FlinkEndpoint;
+    use crate::metrics::Metrics;
+
+    fn fdep() -> flink_crd::FlinkDeployment {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkDeployment",
+            "metadata": {"name": "basic", "namespace": "ns", "uid": "u1"},
+            "spec": {
+                "image": "flink:1.20", "flinkVersion": "v1_20",
+                "jobManager": {"resource": {"memory": "1g", "cpu": 1}},
+                "taskManager": {"resource": {"memory": "1g", "cpu": 1}},
+                "job": {"jarURI": "local:///opt/flink/usrlib/job.jar", "state": "running"}
+            },
+            "status": {"jobStatus": {"jobId": "00000000000000000000000000000001"}}
+        }))
+        .expect("a FlinkDeployment")
+    }
+
+    #[tokio::test]
+    async fn no_client_is_made_before_flink_can_answer() {
+        let flink = FlinkClients::new(
+            FlinkEndpoint::Service,
+            Duration::from_millis(200),
+            Arc::new(Metrics::new()),
+        );
+        // No JobManager yet (service mode has a URL for it all the same).
+        let obs = deployment(
+            &fdep(),
+            &ClusterObjects::default(),
+            Settings::default(),
+            &flink,
+        )
+        .await;
+        assert_eq!(obs.job, JobObservation::NotAsked);
+        assert_eq!(
+            flink.kept(),
+            0,
+            "no client for a cluster without a JobManager"
+        );
+    }
+}
