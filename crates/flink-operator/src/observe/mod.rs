@@ -6,9 +6,7 @@ pub mod cluster;
 pub mod flink;
 
 use flink_crd::status::{FlinkDeploymentStatus, Operation};
-use flink_lifecycle::{
-    ClusterObservation, Component, JobObservation, Observation, Settings, TriggerObservation,
-};
+use flink_lifecycle::{Component, JobObservation, Observation, Settings, TriggerObservation};
 use flink_rest::{CheckpointType, JobId, TriggerId};
 use kube::ResourceExt;
 
@@ -46,15 +44,17 @@ pub async fn deployment(
             (JobObservation::NotAsked, None)
         } else {
             match flink.base_url(&namespace, &name, objects) {
-                Some(_) if status.job_status.job_id.is_none() => (JobObservation::NotAsked, None),
-                Some(url) => match flink.client(&url) {
-                    Ok(call) => application_job(&call, &cluster, &status).await,
-                    Err(e) => (
-                        JobObservation::Unreachable {
-                            error: e.to_string(),
-                        },
-                        None,
-                    ),
+                Some(url) => match status.job_status.job_id.as_deref() {
+                    None => (JobObservation::NotAsked, None),
+                    Some(job_id) => match flink.client(&url) {
+                        Ok(call) => application_job(&call, job_id, &status).await,
+                        Err(e) => (
+                            JobObservation::Unreachable {
+                                error: e.to_string(),
+                            },
+                            None,
+                        ),
+                    },
                 },
                 None => (
                     JobObservation::Unreachable {
@@ -76,19 +76,13 @@ pub async fn deployment(
     }
 }
 
-/// Asks Flink about the application cluster's job (by the fixed id in status) and the trigger
-/// in flight, once the JobManager is ready; before that, Flink is not asked.
+/// Asks Flink about the application cluster's job `job_id` and the trigger in flight (the
+/// caller checked that the JobManager is ready).
 async fn application_job(
     call: &Call,
-    cluster: &ClusterObservation,
+    job_id: &str,
     status: &FlinkDeploymentStatus,
 ) -> (JobObservation, Option<TriggerObservation>) {
-    if cluster.job_manager != Component::Ready {
-        return (JobObservation::NotAsked, None);
-    }
-    let Some(job_id) = status.job_status.job_id.as_deref() else {
-        return (JobObservation::NotAsked, None);
-    };
     let job = job(call, job_id).await;
     let trigger = match status.machine.operation.as_ref() {
         Some(op) => trigger(call, job_id, op).await,
