@@ -6,6 +6,18 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// `state.checkpoints.num-retained`: how many completed checkpoints Flink keeps.
+pub const RETAINED_CHECKPOINTS_KEY: &str = "state.checkpoints.num-retained";
+
+/// Completed checkpoints kept when the configuration does not say (Flink keeps 1).
+///
+/// Without Flink HA, the restore point after a lost JobManager is the checkpoint recorded in
+/// status, which lags Flink by up to one reconcile. Flink discards a checkpoint once it is
+/// subsumed by `num-retained` newer ones, so with Flink's 1 the recorded checkpoint is usually
+/// gone by the time it is needed; with 3 the operator only has to look again before two newer
+/// ones complete (it paces its polls so, see `flink-lifecycle`).
+pub const DEFAULT_RETAINED_CHECKPOINTS: u32 = 3;
+
 /// Flink configuration entries, written like Flink's own `config.yaml`.
 ///
 /// Keys may be flat and dotted (`state.savepoints.dir: ...`) or nested maps

@@ -39,7 +39,7 @@ pub mod status;
 mod version;
 
 pub use components::{JobManagerSpec, Resource, TaskManagerSpec};
-pub use config::FlinkConfiguration;
+pub use config::{DEFAULT_RETAINED_CHECKPOINTS, FlinkConfiguration, RETAINED_CHECKPOINTS_KEY};
 pub use deployment::{
     DeploymentStrategy, FlinkDeployment, FlinkDeploymentSpec, ImagePullPolicy,
     KubernetesDeploymentMode,

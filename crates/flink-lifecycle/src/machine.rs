@@ -68,6 +68,7 @@ impl Lifecycle {
     #[state(superstate = "operating")]
     fn stopping(context: &mut Ctx<'_>, event: &Observation) -> Outcome<State> {
         let _ = event;
+        context.adopt_deletion();
         if context.needs_preempt() {
             return Super;
         }
@@ -77,6 +78,7 @@ impl Lifecycle {
     #[state(superstate = "operating")]
     fn tearing_down(context: &mut Ctx<'_>, event: &Observation) -> Outcome<State> {
         let _ = event;
+        context.adopt_deletion();
         if context.needs_preempt() {
             return Super;
         }

@@ -199,6 +199,9 @@ impl FlinkJobState {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct CompletedSnapshot {
+    /// Flink's checkpoint id (0 when unknown).
+    #[serde(default)]
+    pub id: u64,
     /// Its external path.
     pub path: String,
     /// When it completed.

@@ -20,6 +20,7 @@ use crate::observation::{FlinkJobState, JobFacts, JobObservation, Observation, T
 use crate::resource::Resource;
 use crate::session_job::SessionCluster;
 
+mod checkpoints;
 mod session;
 
 /// Poll interval while something is in progress.
@@ -326,29 +327,7 @@ impl<'a> Ctx<'a> {
             let msg: Vec<String> = errors.iter().map(ToString::to_string).collect();
             self.invalid = Some(format!("invalid spec: {}", msg.join("; ")));
         }
-        if let JobObservation::Found(f) = &self.obs.job
-            && Some(f.id.as_str()) == self.current_job()
-            && !self.stopped_with_state()
-            && let Some(cp) = &f.last_checkpoint
-        {
-            let newer = match &self.st.job_status.checkpoint_info.last_checkpoint {
-                Some(old) => {
-                    old.location.as_deref() != Some(cp.path.as_str())
-                        && millis(cp.completed_at) >= old.time_stamp
-                }
-                None => true,
-            };
-            if newer {
-                self.st.job_status.checkpoint_info.last_checkpoint =
-                    Some(flink_crd::status::Checkpoint {
-                        time_stamp: millis(cp.completed_at),
-                        location: Some(cp.path.clone()),
-                        trigger_type: Some(SnapshotTriggerType::Periodic),
-                        format_type: None,
-                        trigger_nonce: None,
-                    });
-            }
-        }
+        self.record_checkpoint();
         match &self.obs.job {
             JobObservation::Unreachable { .. } => {
                 if self.st.machine.unreachable_since.is_none() {
@@ -461,24 +440,30 @@ impl<'a> Ctx<'a> {
                 && self.st.machine.state != Some(MachineState::Failed))
     }
 
+    /// A resource deleted while its job is being stopped or its cluster torn down keeps the
+    /// stop in flight (a stop-with-savepoint is what a delete wants too): the operation becomes
+    /// the delete and the state goes on with this very step, so a replayed step does the same.
+    pub(crate) fn adopt_deletion(&mut self) {
+        if !self.obs.deleting {
+            return;
+        }
+        let Some(op) = self.st.machine.operation.as_mut() else {
+            return;
+        };
+        if op.kind == OperationKind::Delete {
+            return;
+        }
+        op.kind = OperationKind::Delete;
+        let msg = format!(
+            "resource deleted during an operation: finishing its stop, then {}",
+            self.teardown_words()
+        );
+        self.event(EventKind::Normal, "Deleting", msg);
+    }
+
     /// Deletion, then an invalid spec, pre-empt any state.
     pub(crate) fn preempt(&mut self) -> Outcome<State> {
         if self.obs.deleting {
-            let in_operation = matches!(
-                self.st.machine.state,
-                Some(MachineState::Stopping | MachineState::TearingDown)
-            );
-            if in_operation && let Some(op) = self.st.machine.operation.as_mut() {
-                // Keep the stop in flight (a stop-with-savepoint is what a delete wants too).
-                op.kind = OperationKind::Delete;
-                let msg = format!(
-                    "resource deleted during an operation: finishing its stop, then {}",
-                    self.teardown_words()
-                );
-                self.event(EventKind::Normal, "Deleting", msg);
-                self.requeue(1);
-                return Handled;
-            }
             self.event(
                 EventKind::Normal,
                 "Deleting",
@@ -1253,6 +1238,7 @@ impl<'a> Ctx<'a> {
             }
             self.requeue(due_in as u64);
         }
+        self.requeue_for_restore_point();
         self.requeue(s.steady_interval_secs);
         Handled
     }

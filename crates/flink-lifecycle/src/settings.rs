@@ -74,6 +74,9 @@ pub struct Settings {
     pub failure_window_secs: u64,
     /// Requeue interval when nothing happens, seconds.
     pub steady_interval_secs: u64,
+    /// Completed checkpoints Flink keeps (`state.checkpoints.num-retained`, the operator's
+    /// default when unset): bounds how stale the recorded checkpoint may get.
+    pub checkpoints_retained: u32,
     /// Keys whose values could not be parsed, with the reason (reported by `validate`).
     pub invalid: Vec<(String, String)>,
 }
@@ -95,6 +98,7 @@ impl Default for Settings {
             failure_max_count: 3,
             failure_window_secs: 600,
             steady_interval_secs: 60,
+            checkpoints_retained: flink_crd::DEFAULT_RETAINED_CHECKPOINTS,
             invalid: Vec::new(),
         }
     }
@@ -169,6 +173,10 @@ impl Settings {
         count(SAVEPOINT_MAX_RETRIES, &mut s.savepoint_max_retries);
         count(UPGRADE_MAX_RESTARTS, &mut s.upgrade_max_restarts);
         count(FAILURE_MAX_COUNT, &mut s.failure_max_count);
+        count(
+            flink_crd::RETAINED_CHECKPOINTS_KEY,
+            &mut s.checkpoints_retained,
+        );
         let mut history = 10u32;
         count(SAVEPOINT_HISTORY_MAX, &mut history);
         s.savepoint_history_max = history as usize;
@@ -230,6 +238,27 @@ mod tests {
         assert_eq!(parse_duration("1500"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3 weeks").is_err());
+    }
+
+    #[test]
+    fn retained_checkpoints_default_to_what_the_cluster_is_given() {
+        let none = BTreeMap::new();
+        assert_eq!(
+            Settings::from_flat(&none).checkpoints_retained,
+            flink_crd::DEFAULT_RETAINED_CHECKPOINTS
+        );
+        let seven = [(
+            flink_crd::RETAINED_CHECKPOINTS_KEY.to_string(),
+            "7".to_string(),
+        )]
+        .into();
+        assert_eq!(Settings::from_flat(&seven).checkpoints_retained, 7);
+        let bad = [(
+            flink_crd::RETAINED_CHECKPOINTS_KEY.to_string(),
+            "many".to_string(),
+        )]
+        .into();
+        assert_eq!(Settings::from_flat(&bad).invalid.len(), 1);
     }
 
     #[test]

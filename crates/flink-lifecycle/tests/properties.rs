@@ -391,6 +391,7 @@ fn observe(w: &World, status: &FlinkDeploymentStatus, g: &StepGen) -> Observatio
             tasks_running: *tasks_running && *state == FlinkJobState::Running,
             restarts: *restarts,
             last_checkpoint: checkpoint.map(|(n, age)| CompletedSnapshot {
+                id: u64::from(n),
                 path: format!("s3://b/checkpoints/chk-{n}"),
                 completed_at: (w.now - SignedDuration::from_secs(i64::from(age)))
                     .max(w.applied_job.as_ref().map_or(w.now, |(_, at)| *at)),

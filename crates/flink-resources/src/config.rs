@@ -42,6 +42,11 @@ pub fn flink_config(input: &ClusterInput<'_>) -> Result<BTreeMap<String, String>
         "execution.checkpointing.externalized-checkpoint-retention",
         "RETAIN_ON_CANCELLATION",
     );
+    // The recorded restore point must outlive a few newer checkpoints (see the constant).
+    set(
+        flink_crd::RETAINED_CHECKPOINTS_KEY,
+        &flink_crd::DEFAULT_RETAINED_CHECKPOINTS.to_string(),
+    );
     // A stray click in the web UI must not cancel a job behind the operator's back.
     set("web.cancel.enable", "false");
     set("rest.address", &crate::names(input.name).rest_service);

@@ -165,6 +165,23 @@ pub struct FailureWindow {
     pub last_reason: Option<String>,
 }
 
+/// The newest checkpoint recorded in status, by id, and how fast the job completes them:
+/// the operator polls a running job often enough that the recorded checkpoint is still
+/// retained by Flink when a lost JobManager makes it the restore point.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckpointPace {
+    /// The job the checkpoint belongs to.
+    pub job_id: String,
+    /// Flink's id of the recorded checkpoint.
+    pub checkpoint_id: u64,
+    /// When it completed, epoch milliseconds.
+    pub completed_at_ms: i64,
+    /// Milliseconds per completed checkpoint, measured between the last two recorded ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub millis_per_checkpoint: Option<u64>,
+}
+
 /// Retries of an operation that failed without harm (e.g. the savepoint before an upgrade).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -288,6 +305,9 @@ pub struct MachineStatus {
     /// count means the JobManager was lost and its job restarted from a stale restore point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_manager_restarts: Option<u32>,
+    /// The recorded checkpoint's id and the job's checkpoint pace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_pace: Option<CheckpointPace>,
     /// The generation that was current when the machine entered Failed; a newer one exits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_generation: Option<i64>,

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 
 pub use job::JobStatus;
 pub use machine::{
-    Degradation, FailureWindow, HandledNonces, MachineState, MachineStatus, Operation,
-    OperationKind, RestoreKind, RestorePlan, RestorePoint, RetryState, SpecSource, StopMethod,
+    CheckpointPace, Degradation, FailureWindow, HandledNonces, MachineState, MachineStatus,
+    Operation, OperationKind, RestoreKind, RestorePlan, RestorePoint, RetryState, SpecSource,
+    StopMethod,
 };
 pub use reconciliation::{ReconciliationState, ReconciliationStatus};
 pub use snapshot::{

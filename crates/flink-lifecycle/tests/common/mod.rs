@@ -453,6 +453,11 @@ fn observe(
             last_checkpoint: checkpoint.as_ref().map(|c| {
                 let (path, when) = c.rsplit_once('@').expect("checkpoint is path@offset");
                 CompletedSnapshot {
+                    // Flink names a checkpoint's directory `chk-<id>`.
+                    id: path
+                        .rsplit_once("chk-")
+                        .and_then(|(_, id)| id.parse().ok())
+                        .unwrap_or(0),
                     path: path.to_string(),
                     completed_at: t0() + offset(when),
                 }

@@ -41,7 +41,11 @@ pub fn job_facts(
             let completed_at = c
                 .trigger_timestamp
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok())?;
-            Some(CompletedSnapshot { path, completed_at })
+            Some(CompletedSnapshot {
+                id: c.id,
+                path,
+                completed_at,
+            })
         });
     JobFacts {
         id: details.jid.to_string(),
