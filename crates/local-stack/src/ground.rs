@@ -187,8 +187,9 @@ impl Ground {
         Ok(())
     }
 
-    /// What explains a failed wait: the resource's Events and where the operator's log and
-    /// the pods' logs (kept by the node after the pods are gone) are.
+    /// What explains a failed wait: the resource's Events, the namespace's Deployments and
+    /// pods with the tails of their logs and of the operator's, and where the full operator
+    /// log and the pods' logs (kept by the node after the pods are gone) are.
     pub async fn post_mortem(&self, name: &str) -> String {
         let events = match self.events(name).await {
             Ok(events) => events
@@ -197,8 +198,11 @@ impl Ground {
                 .collect::<String>(),
             Err(e) => format!("  (cannot list them: {e})\n"),
         };
+        let state =
+            crate::post_mortem::cluster_state(&self.client, self.ns(), self.operator.log_path())
+                .await;
         format!(
-            "events of {name}:\n{events}operator log: {}\npod logs: {}",
+            "events of {name}:\n{events}{state}operator log: {}\npod logs: {}",
             self.operator.log_path().display(),
             self.node.kept_logs(self.ns()).display()
         )

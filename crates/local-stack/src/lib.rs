@@ -18,6 +18,7 @@ mod flink;
 mod ground;
 mod manifest;
 mod operator;
+mod post_mortem;
 
 pub use error::{Error, Result};
 pub use flink::{counts_of, jobmanager_rest};
