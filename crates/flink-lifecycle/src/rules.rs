@@ -16,7 +16,9 @@ use statig::prelude::*;
 use crate::action::{Action, EventKind};
 use crate::ids;
 use crate::machine::{State, go, job_in, secs_between};
-use crate::observation::{FlinkJobState, JobFacts, JobObservation, Observation, TriggerStatus};
+use crate::observation::{
+    Component, FlinkJobState, JobFacts, JobObservation, Observation, TriggerStatus,
+};
 use crate::resource::Resource;
 use crate::session_job::SessionCluster;
 
@@ -716,7 +718,11 @@ impl<'a> Ctx<'a> {
             .clone()
             .unwrap_or_default();
         let cluster = &self.obs.cluster;
-        if !cluster.exists || cluster.spec_hash.as_deref() != Some(target.as_str()) {
+        // A Deployment missing from a cluster of the right spec is an apply cut short (the
+        // operator died between its writes): applying again completes it.
+        let incomplete =
+            cluster.job_manager == Component::Missing || cluster.task_manager == Component::Missing;
+        if !cluster.exists || incomplete || cluster.spec_hash.as_deref() != Some(target.as_str()) {
             self.refresh_restore_plan();
             let restore = self.planned_restore();
             self.actions.push(Action::ApplyCluster {

@@ -96,11 +96,11 @@ pub struct StepSpec {
 #[derive(Deserialize, Clone)]
 #[serde(untagged)]
 pub enum ClusterSpec {
-    /// `gone` | `starting` | `ready`.
+    /// `gone` | `partial` | `starting` | `ready`.
     Word(String),
     /// Detailed.
     Detail {
-        /// `gone` | `starting` | `ready`.
+        /// `gone` | `partial` | `starting` | `ready`.
         state: String,
         /// A failing pod: reason.
         #[serde(default, rename = "podFailure")]
@@ -396,18 +396,20 @@ fn observe(
             jm_restarts,
         }) => (state.clone(), pod_failure.clone(), *jm_restarts),
     };
-    let component = match state.as_str() {
-        "ready" => Component::Ready,
-        "starting" | "notReady" => Component::Starting,
-        "gone" | "missing" | "notSession" => Component::Missing,
+    let (component, exists) = match state.as_str() {
+        "ready" => (Component::Ready, true),
+        "starting" | "notReady" => (Component::Starting, true),
+        // An apply cut short: the ConfigMap and Services exist, no Deployment does.
+        "partial" => (Component::Missing, true),
+        "gone" | "missing" | "notSession" => (Component::Missing, false),
         other => panic!("unknown cluster state {other}"),
     };
     obs.cluster = ClusterObservation {
-        exists: component != Component::Missing,
-        spec_hash: if component == Component::Missing {
-            None
-        } else {
+        exists,
+        spec_hash: if exists {
             w.applied_hash.clone()
+        } else {
+            None
         },
         job_manager: component,
         task_manager: component,
