@@ -16,21 +16,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The Go toolchain could not be run.
-    #[error(
-        "the Go toolchain (`go`, 1.26 or newer) is needed to build helm and could not be run: {0}"
-    )]
-    GoMissing(#[source] std::io::Error),
-    /// `go build` failed.
-    #[error("building helm failed ({status}); last lines of {log}:\n{tail}")]
-    Build {
-        /// The exit status of `go build`.
-        status: String,
-        /// The full build log.
-        log: PathBuf,
-        /// Its last lines.
-        tail: String,
-    },
+    /// Building helm failed (the Go toolchain is missing, `go build` failed, or the cache
+    /// could not be written).
+    #[error(transparent)]
+    Testground(#[from] testground::Error),
     /// Running a command failed to start.
     #[error("running a command: {0}")]
     Spawn(#[from] std::io::Error),

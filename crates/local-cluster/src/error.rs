@@ -16,21 +16,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The Go toolchain could not be run.
-    #[error(
-        "the Go toolchain (`go`, 1.25 or newer) is needed to build the control plane and could not be run: {0}"
-    )]
-    GoMissing(#[source] std::io::Error),
-    /// `go build` failed.
-    #[error("building the control plane failed ({status}); last lines of {log}:\n{tail}")]
-    Build {
-        /// The exit status of `go build`.
-        status: String,
-        /// The full build log.
-        log: PathBuf,
-        /// Its last lines.
-        tail: String,
-    },
     /// Generating certificates or keys failed.
     #[error("generating certificates: {0}")]
     Certificates(#[from] rcgen::Error),
@@ -60,7 +45,7 @@ pub enum Error {
     /// No control plane runs in this folder.
     #[error("no control plane runs in {0}")]
     NotRunning(PathBuf),
-    /// The shared test-ground plumbing failed.
+    /// The shared test-ground plumbing failed (also: building the control plane with Go).
     #[error(transparent)]
     Testground(#[from] testground::Error),
     /// A Kubernetes API call failed.

@@ -2,16 +2,19 @@
 //!
 //! The control plane, the Flink harness and the local node each live in their own module
 //! or crate; this crate only holds what all of them need: where the per-user cache is,
-//! where a checkout keeps its run state, how a background process is started and stopped
-//! by PID, and how to wait for something to become ready.
+//! where a checkout keeps its run state, how a Go tool is built into that cache, how a
+//! background process is started and stopped by PID, and how to wait for something to
+//! become ready.
 
 pub mod cache;
 pub mod cargo_bin;
+pub mod go;
 pub mod process;
 pub mod wait;
 
 pub use cache::{cache_dir, state_dir, workspace_root};
 pub use cargo_bin::cargo_bin;
+pub use go::GoBinary;
 pub use process::{BackgroundProcess, free_port, kill_pid, pid_alive, stop_pid};
 pub use wait::wait_until;
 
@@ -36,6 +39,31 @@ pub enum Error {
         what: String,
         /// Its exit status.
         status: String,
+    },
+    /// The Go toolchain could not be run.
+    #[error(
+        "the Go toolchain (`go`, {needs}) is needed to build {what} and could not be run: {source}"
+    )]
+    GoMissing {
+        /// What was to be built.
+        what: String,
+        /// The version go.mod asks for.
+        needs: String,
+        /// The error of starting `go`.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `go build` failed.
+    #[error("building {what} failed ({status}); last lines of {log}:\n{tail}")]
+    GoBuild {
+        /// What was built.
+        what: String,
+        /// The exit status of `go build`.
+        status: String,
+        /// The full build log.
+        log: std::path::PathBuf,
+        /// Its last lines.
+        tail: String,
     },
     /// Something did not become ready in time.
     #[error("timed out after {secs:.1}s waiting for {what}")]
