@@ -43,6 +43,17 @@ pub fn basic(name: &str, conf: &[(&str, &str)]) -> FlinkDeployment {
     fdep
 }
 
+/// Makes the counter job checkpoint every `ms` milliseconds instead of every 2 s.
+pub fn set_checkpoint_interval(fdep: &mut FlinkDeployment, ms: u32) {
+    let job = fdep.spec.job.as_mut().expect("a job");
+    let at = job
+        .args
+        .iter()
+        .position(|a| a == "--checkpoint-interval-ms")
+        .expect("the job is given a checkpoint interval");
+    job.args[at + 1] = ms.to_string();
+}
+
 /// `status.jobStatus.savepointInfo.lastSavepoint.location`.
 pub fn savepoint_location(f: &FlinkDeployment) -> Option<String> {
     let info = &f.status.as_ref()?.job_status.savepoint_info;
