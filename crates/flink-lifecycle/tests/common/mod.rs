@@ -406,11 +406,7 @@ fn observe(
     };
     obs.cluster = ClusterObservation {
         exists,
-        spec_hash: if exists {
-            w.applied_hash.clone()
-        } else {
-            None
-        },
+        spec_hash: if exists { w.applied_hash.clone() } else { None },
         job_manager: component,
         task_manager: component,
         pod_failure: pod_failure.map(|reason| PodFailure {
