@@ -959,6 +959,9 @@ impl<'a> Ctx<'a> {
         if self.res.session().is_none() && !self.obs.cluster.exists {
             return self.job_failed("the cluster's resources are gone".into());
         }
+        if self.res.session().is_none() && self.obs.cluster.job_manager == Component::Missing {
+            return self.job_failed("the JobManager Deployment is gone".into());
+        }
         if let Some(baseline) = self.st.machine.job_manager_restarts
             && self.obs.cluster.job_manager_restarts > baseline
             && self.is_app()
