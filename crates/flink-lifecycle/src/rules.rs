@@ -806,7 +806,9 @@ impl<'a> Ctx<'a> {
             .as_ref()
             .and_then(|r| r.taken_at.as_ref().map(|t| t.0));
         let newest_at = newest.taken_at.as_ref().map(|t| t.0);
-        if plan.restore.as_ref() == Some(&newest) || newest_at <= planned_at {
+        // By path: the plan keeps its point's time in whole seconds (a Kubernetes `Time`),
+        // status keeps a checkpoint's in milliseconds.
+        if plan.restore.as_ref().is_some_and(|r| r.path == newest.path) || newest_at <= planned_at {
             return;
         }
         let mut fresh = self.newest_plan(
@@ -1408,6 +1410,35 @@ impl<'a> Ctx<'a> {
         info.last_savepoint = Some(sp);
     }
 
+    /// The job stopped with the savepoint just recorded, so every checkpoint recorded for it
+    /// is older, even one Flink stamped later within the same second (status times are whole
+    /// seconds, Flink's have milliseconds). Flink also discards those checkpoints once the job
+    /// FINISHED: a restore plan that took one for newer would start from nothing that exists.
+    fn order_savepoint_after_checkpoints(&mut self) {
+        let Some(newest_checkpoint) = self
+            .st
+            .job_status
+            .checkpoint_info
+            .last_checkpoint
+            .as_ref()
+            .map(|c| c.time_stamp)
+        else {
+            return;
+        };
+        let info = &mut self.st.job_status.savepoint_info;
+        for sp in info
+            .last_savepoint
+            .iter_mut()
+            .chain(info.savepoint_history.last_mut())
+        {
+            // A whole second: restore plans keep their point's time as a Kubernetes `Time`,
+            // which has no fraction, and must compare the same after a status round trip.
+            sp.time_stamp = sp
+                .time_stamp
+                .max((newest_checkpoint.div_euclid(1000) + 1) * 1000);
+        }
+    }
+
     pub(crate) fn stopping(&mut self) -> Outcome<State> {
         let Some(op) = self.st.machine.operation.as_ref() else {
             return go(MachineState::Running);
@@ -1465,6 +1496,7 @@ impl<'a> Ctx<'a> {
         match status {
             Some(TriggerStatus::Completed { location }) => {
                 self.record_savepoint(location.clone(), SnapshotTriggerType::Upgrade, None);
+                self.order_savepoint_after_checkpoints();
                 let point = self.last_savepoint();
                 let fallback: Vec<RestorePoint> = self
                     .restore_points()

@@ -150,28 +150,30 @@ pub enum TriggerSpec {
     Failed(String),
 }
 
-/// `1h2m3s`, `5m`, `90s`.
+/// `1h2m3s`, `5m`, `90s`, `5m20.5s` (Flink's timestamps have milliseconds, status times
+/// whole seconds).
 fn offset(text: &str) -> SignedDuration {
-    let mut total = 0i64;
+    let mut total_ms = 0i64;
     let mut num = String::new();
     for c in text.trim().chars() {
-        if c.is_ascii_digit() {
+        if c.is_ascii_digit() || c == '.' {
             num.push(c);
             continue;
         }
-        let n: i64 = num
+        let n: f64 = num
             .parse()
             .unwrap_or_else(|_| panic!("bad offset {text:?}"));
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
+        let unit_ms = match c {
+            'h' => 3_600_000.0,
+            'm' => 60_000.0,
+            's' => 1_000.0,
             _ => panic!("bad offset unit in {text:?}"),
         };
+        total_ms += (n * unit_ms).round() as i64;
         num.clear();
     }
     assert!(num.is_empty(), "offset {text:?} lacks a unit");
-    SignedDuration::from_secs(total)
+    SignedDuration::from_millis(total_ms)
 }
 
 fn t0() -> Timestamp {
