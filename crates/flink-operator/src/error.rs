@@ -97,6 +97,17 @@ impl Error {
         let what = what.into();
         move |source| Error::Flink { what, source }
     }
+
+    /// The error of a Flink call that cannot be made yet: no JobManager pod has an address.
+    pub(crate) fn no_job_manager(what: impl Into<String>) -> Error {
+        Error::Flink {
+            what: what.into(),
+            source: flink_rest::Error::InvalidUrl {
+                url: String::new(),
+                reason: "no JobManager pod has an address".into(),
+            },
+        }
+    }
 }
 
 /// Result alias of the operator's internals.

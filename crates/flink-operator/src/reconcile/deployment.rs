@@ -12,8 +12,11 @@ use kube::{Api, Resource, ResourceExt};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::execute::{self, cluster::ApplyCluster};
-use crate::reconcile::{KIND_DEPLOYMENT, action_name, now};
-use crate::{observe, persist};
+use crate::observe;
+use crate::reconcile::decision::{
+    count_action, execute_finalizer, forget_if_released, write_status,
+};
+use crate::reconcile::{KIND_DEPLOYMENT, now};
 
 /// Reconciles one FlinkDeployment; returns when to look at it again.
 pub async fn reconcile(fdep: &FlinkDeployment, ctx: &Context) -> Result<Duration> {
@@ -35,59 +38,10 @@ pub async fn reconcile(fdep: &FlinkDeployment, ctx: &Context) -> Result<Duration
     tracing::trace!(resource = %key, observation = ?obs, actions = ?decision.actions, "decided");
 
     let api: Api<FlinkDeployment> = Api::namespaced(shared.client.clone(), &namespace);
-    let mut current = fdep.clone();
-    if fdep.status.as_ref() != Some(&decision.status) {
-        if let Some(phase) = &shared.abort_before_phase
-            && decision.status.phase != status.phase
-            && decision.status.phase.map(|p| format!("{p:?}")).as_deref() == Some(phase.as_str())
-        {
-            tracing::error!(resource = %key, phase = %phase, "fail point: aborting before the status write");
-            std::process::abort();
-        }
-        let rv = fdep
-            .resource_version()
-            .ok_or(Error::Incomplete("resourceVersion"))?;
-        current = persist::status(&api, fdep, &rv, &decision.status).await?;
-        shared
-            .metrics
-            .status_writes
-            .get_or_create(&crate::metrics::KindLabels {
-                kind: KIND_DEPLOYMENT,
-            })
-            .inc();
-        if decision.status.phase != status.phase {
-            tracing::info!(
-                resource = %key,
-                from = ?status.phase,
-                to = ?decision.status.phase,
-                waiting_for = decision.status.machine.waiting_for.as_deref().unwrap_or(""),
-                "phase"
-            );
-        }
-    } else {
-        shared
-            .metrics
-            .status_unchanged
-            .get_or_create(&crate::metrics::KindLabels {
-                kind: KIND_DEPLOYMENT,
-            })
-            .inc();
-    }
-    shared.metrics.set_phase(
-        KIND_DEPLOYMENT,
-        &key,
-        Some(
-            decision
-                .status
-                .phase
-                .map(|p| format!("{p:?}"))
-                .unwrap_or_else(|| "Unknown".into()),
-        ),
-    );
-
+    let fail_point = shared.abort_before_phase.as_deref();
+    let mut current = write_status(ctx, &api, fdep, &key, &decision.status, fail_point).await?;
     let mut requeue = Duration::from_secs(obs.settings.steady_interval_secs);
     for action in &decision.actions {
-        let kind = action_name(action);
         let result = execute_one(
             ctx,
             fdep,
@@ -98,31 +52,12 @@ pub async fn reconcile(fdep: &FlinkDeployment, ctx: &Context) -> Result<Duration
             action,
         )
         .await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        if !matches!(action, Action::Requeue { .. }) {
-            shared
-                .metrics
-                .actions
-                .get_or_create(&crate::metrics::ActionLabels {
-                    action: kind,
-                    outcome,
-                })
-                .inc();
-        }
-        match result {
-            Ok(Some(after)) => requeue = after,
-            Ok(None) => {}
-            Err(e) => return Err(e),
+        count_action(ctx, action, &result);
+        if let Some(after) = result? {
+            requeue = after;
         }
     }
-    if deleting
-        && decision
-            .actions
-            .iter()
-            .any(|a| matches!(a, Action::RemoveFinalizer))
-    {
-        shared.metrics.set_phase(KIND_DEPLOYMENT, &key, None);
-    }
+    forget_if_released(ctx, KIND_DEPLOYMENT, &key, deleting, &decision.actions);
     Ok(requeue)
 }
 
@@ -143,13 +78,7 @@ async fn execute_one(
         let url = shared
             .flink
             .base_url(&namespace, &name, objects)
-            .ok_or_else(|| Error::Flink {
-                what: format!("reaching the JobManager of {name}"),
-                source: flink_rest::Error::InvalidUrl {
-                    url: String::new(),
-                    reason: "no JobManager pod has an address".into(),
-                },
-            })?;
+            .ok_or_else(|| Error::no_job_manager(format!("reaching the JobManager of {name}")))?;
         shared
             .flink
             .client(&url)
@@ -157,13 +86,7 @@ async fn execute_one(
     };
     match action {
         Action::AddFinalizer | Action::RemoveFinalizer => {
-            let add = matches!(action, Action::AddFinalizer);
-            let rv = current
-                .resource_version()
-                .ok_or(Error::Incomplete("resourceVersion"))?;
-            if let Some(updated) = persist::finalizer(api, current, &rv, add).await? {
-                *current = updated;
-            }
+            execute_finalizer(api, current, matches!(action, Action::AddFinalizer)).await?
         }
         Action::ApplyCluster {
             source,

@@ -1,6 +1,7 @@
 //! The reconcilers the controllers call, with what all of them share: timing, metrics,
 //! log-once errors and backoff (does IO through the per-kind modules).
 
+pub mod decision;
 pub mod deployment;
 pub mod session_job;
 

@@ -14,9 +14,11 @@ use kube::{Api, Resource, ResourceExt};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flink::Call;
-use crate::metrics::{ActionLabels, KindLabels};
+use crate::reconcile::decision::{
+    count_action, execute_finalizer, forget_if_released, write_status,
+};
 use crate::reconcile::{KIND_SESSION_JOB, action_name, now};
-use crate::{execute, observe, persist};
+use crate::{execute, observe};
 
 /// The session cluster's state as the session-job machine needs it, and a client of its REST
 /// API when it has one.
@@ -96,70 +98,17 @@ pub async fn reconcile(job: &FlinkSessionJob, ctx: &Context) -> Result<Duration>
     tracing::trace!(resource = %key, observation = ?obs, actions = ?decision.actions, "decided");
 
     let api: Api<FlinkSessionJob> = Api::namespaced(shared.client.clone(), &namespace);
-    let mut current = job.clone();
-    let kind_labels = KindLabels {
-        kind: KIND_SESSION_JOB,
-    };
-    if job.status.as_ref() != Some(&decision.status) {
-        let rv = job
-            .resource_version()
-            .ok_or(Error::Incomplete("resourceVersion"))?;
-        current = persist::status(&api, job, &rv, &decision.status).await?;
-        shared
-            .metrics
-            .status_writes
-            .get_or_create(&kind_labels)
-            .inc();
-        if decision.status.phase != status.phase {
-            tracing::info!(
-                resource = %key,
-                from = ?status.phase,
-                to = ?decision.status.phase,
-                waiting_for = decision.status.machine.waiting_for.as_deref().unwrap_or(""),
-                "phase"
-            );
-        }
-    } else {
-        shared
-            .metrics
-            .status_unchanged
-            .get_or_create(&kind_labels)
-            .inc();
-    }
-    let phase = decision
-        .status
-        .phase
-        .map(|p| format!("{p:?}"))
-        .unwrap_or_else(|| "Unknown".into());
-    shared
-        .metrics
-        .set_phase(KIND_SESSION_JOB, &key, Some(phase));
-
+    // `--fail-point` is for FlinkDeployments only (the crash-safety tests drive those).
+    let mut current = write_status(ctx, &api, job, &key, &decision.status, None).await?;
     let mut requeue = Duration::from_secs(obs.settings.steady_interval_secs);
     for action in &decision.actions {
         let result = execute_one(ctx, job, &api, &mut current, call.as_ref(), action).await;
-        if !matches!(action, Action::Requeue { .. }) {
-            shared
-                .metrics
-                .actions
-                .get_or_create(&ActionLabels {
-                    action: action_name(action),
-                    outcome: if result.is_ok() { "ok" } else { "error" },
-                })
-                .inc();
-        }
+        count_action(ctx, action, &result);
         if let Some(after) = result? {
             requeue = after;
         }
     }
-    if deleting
-        && decision
-            .actions
-            .iter()
-            .any(|a| matches!(a, Action::RemoveFinalizer))
-    {
-        shared.metrics.set_phase(KIND_SESSION_JOB, &key, None);
-    }
+    forget_if_released(ctx, KIND_SESSION_JOB, &key, deleting, &decision.actions);
     Ok(requeue)
 }
 
@@ -173,27 +122,17 @@ async fn execute_one(
 ) -> Result<Option<Duration>> {
     let shared = &ctx.shared;
     let flink = || {
-        call.ok_or_else(|| Error::Flink {
-            what: format!(
+        call.ok_or_else(|| {
+            Error::no_job_manager(format!(
                 "reaching the session cluster {} of {}",
                 job.spec.deployment_name,
                 job.name_any()
-            ),
-            source: flink_rest::Error::InvalidUrl {
-                url: String::new(),
-                reason: "no JobManager pod has an address".into(),
-            },
+            ))
         })
     };
     match action {
         Action::AddFinalizer | Action::RemoveFinalizer => {
-            let add = matches!(action, Action::AddFinalizer);
-            let rv = current
-                .resource_version()
-                .ok_or(Error::Incomplete("resourceVersion"))?;
-            if let Some(updated) = persist::finalizer(api, current, &rv, add).await? {
-                *current = updated;
-            }
+            execute_finalizer(api, current, matches!(action, Action::AddFinalizer)).await?
         }
         Action::SubmitJob {
             job_id,
