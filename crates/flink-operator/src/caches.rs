@@ -164,65 +164,47 @@ fn counted<T: Send + 'static>(
     })
 }
 
-fn full<K>(
-    api: Api<K>,
-    selector: &str,
-    metrics: Arc<Metrics>,
-    resource: &'static str,
-    flag: Arc<AtomicBool>,
-    trim: fn(&mut K),
-) -> (Store<K>, Touched<K>)
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store();
-    let stream = counted(
-        watcher(api, watcher::Config::default().labels(selector)),
-        metrics,
-        resource,
-    )
-    .default_backoff()
-    .modify(trim);
-    let stream = mark_ready(reflector::reflector(writer, stream), flag)
-        .touched_objects()
-        .boxed();
-    (store, stream)
+/// What every watch of one scope shares: where it watches, where it counts its failures and
+/// where it reports its initial list.
+struct Watches<'a> {
+    client: &'a Client,
+    scope: &'a Scope,
+    metrics: &'a Arc<Metrics>,
+    readiness: &'a Readiness,
 }
 
-fn meta<K>(
-    api: Api<PartialObjectMeta<K>>,
-    selector: &str,
-    metrics: Arc<Metrics>,
-    resource: &'static str,
-    flag: Arc<AtomicBool>,
-) -> (Store<PartialObjectMeta<K>>, Touched<PartialObjectMeta<K>>)
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store();
-    let stream = counted(
-        watcher(api, watcher::Config::default().labels(selector)),
-        metrics,
-        resource,
+impl Watches<'_> {
+    /// A store of `K` and the watch events that fill it: failures counted and retried with
+    /// backoff, objects trimmed before they are stored.
+    fn reflected<K>(
+        &self,
+        config: watcher::Config,
+        resource: &'static str,
+        trim: fn(&mut K),
+    ) -> (
+        Store<K>,
+        impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
     )
-    .default_backoff()
-    .modify(|o: &mut PartialObjectMeta<K>| trim_meta(&mut o.metadata));
-    let stream = mark_ready(reflector::reflector(writer, stream), flag)
-        .touched_objects()
-        .boxed();
-    (store, stream)
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug
+            + Send
+            + Sync
+            + 'static,
+    {
+        let (store, writer) = reflector::store();
+        let stream = counted(
+            watcher(self.scope.api(self.client), config),
+            self.metrics.clone(),
+            resource,
+        )
+        .default_backoff()
+        .modify(trim);
+        let events = mark_ready(reflector::reflector(writer, stream), self.readiness.flag());
+        (store, events)
+    }
 }
 
 /// kubectl's copy of the last applied manifest, which the operator never reads.
@@ -238,6 +220,11 @@ pub fn trim_meta(meta: &mut ObjectMeta) {
             meta.annotations = None;
         }
     }
+}
+
+/// An object watched as metadata only, as the store keeps it: [`trim_meta`]'s metadata.
+pub fn trim_partial<K>(object: &mut PartialObjectMeta<K>) {
+    trim_meta(&mut object.metadata);
 }
 
 /// A FlinkDeployment as the store keeps it: spec, status and metadata but [`trim_meta`]'s.
@@ -264,63 +251,22 @@ pub fn trim_deployment(deployment: &mut Deployment) {
 
 /// Sets up the watches of one scope: the stores, and the streams that drive them.
 pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches, Streams) {
-    let managed = labels::managed_selector();
-    let pods_selector = labels::pod_selector();
+    let managed = watcher::Config::default().labels(&labels::managed_selector());
+    let flink_pods = watcher::Config::default().labels(&labels::pod_selector());
     let readiness = Readiness::default();
-    let (flink_deployments, fdep_stream) = {
-        let (store, writer) = reflector::store();
-        let stream = counted(
-            watcher(
-                scope.api::<FlinkDeployment>(client),
-                watcher::Config::default(),
-            ),
-            metrics.clone(),
-            "flinkdeployments",
-        )
-        .default_backoff()
-        .modify(trim_flink_deployment);
-        let stream = mark_ready(reflector::reflector(writer, stream), readiness.flag())
-            .applied_objects()
-            .boxed();
-        (store, stream)
+    let w = Watches {
+        client,
+        scope,
+        metrics,
+        readiness: &readiness,
     };
-    let (deployments, dep_stream) = full::<Deployment>(
-        scope.api(client),
-        &managed,
-        metrics.clone(),
-        "deployments",
-        readiness.flag(),
-        trim_deployment,
-    );
-    let (pods, pod_stream) = full::<Pod>(
-        scope.api(client),
-        &pods_selector,
-        metrics.clone(),
-        "pods",
-        readiness.flag(),
-        trim_pod,
-    );
-    let (services, svc_stream) = meta::<Service>(
-        scope.api::<PartialObjectMeta<Service>>(client),
-        &managed,
-        metrics.clone(),
-        "services",
-        readiness.flag(),
-    );
-    let (config_maps, cm_stream) = meta::<ConfigMap>(
-        scope.api::<PartialObjectMeta<ConfigMap>>(client),
-        &managed,
-        metrics.clone(),
-        "configmaps",
-        readiness.flag(),
-    );
-    let (ingresses, ing_stream) = meta::<Ingress>(
-        scope.api::<PartialObjectMeta<Ingress>>(client),
-        &managed,
-        metrics.clone(),
-        "ingresses",
-        readiness.flag(),
-    );
+    let all = watcher::Config::default();
+    let (flink_deployments, fdeps) = w.reflected(all, "flinkdeployments", trim_flink_deployment);
+    let (deployments, deps) = w.reflected(managed.clone(), "deployments", trim_deployment);
+    let (pods, pod_events) = w.reflected(flink_pods, "pods", trim_pod);
+    let (services, svcs) = w.reflected(managed.clone(), "services", trim_partial::<Service>);
+    let (config_maps, cms) = w.reflected(managed.clone(), "configmaps", trim_partial::<ConfigMap>);
+    let (ingresses, ings) = w.reflected(managed, "ingresses", trim_partial::<Ingress>);
     (
         Caches {
             flink_deployments,
@@ -331,13 +277,15 @@ pub fn watch(client: &Client, scope: &Scope, metrics: &Arc<Metrics>) -> (Caches,
             ingresses,
             readiness,
         },
+        // The cluster objects' streams carry deletions too: one deleted must trigger its
+        // FlinkDeployment's reconcile.
         Streams {
-            flink_deployments: fdep_stream,
-            deployments: dep_stream,
-            pods: pod_stream,
-            services: svc_stream,
-            config_maps: cm_stream,
-            ingresses: ing_stream,
+            flink_deployments: fdeps.applied_objects().boxed(),
+            deployments: deps.touched_objects().boxed(),
+            pods: pod_events.touched_objects().boxed(),
+            services: svcs.touched_objects().boxed(),
+            config_maps: cms.touched_objects().boxed(),
+            ingresses: ings.touched_objects().boxed(),
         },
     )
 }
