@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use common::{Operator, condition, create, events, manifest, release_all, wait_for, wait_gone};
 use flink_crd::FlinkDeployment;
 use flink_crd::status::Phase;
-use kube::api::{Api, DeleteParams};
-use local_cluster::TestNamespace;
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use local_cluster::{LocalCluster, TestNamespace};
 
 const SUSPENDED: &str = r#"
 apiVersion: flink.apache.org/v1beta1
@@ -45,13 +45,7 @@ spec:
 
 #[tokio::test]
 async fn status_is_written_on_first_sight_for_suspended_and_invalid_resources() {
-    let cluster = local_cluster::shared().await.expect("control plane");
-    let ns = TestNamespace::new(cluster, "op-first-sight")
-        .await
-        .expect("namespace");
-    let client = cluster.client().expect("client");
-    let op = Operator::start(cluster, ns.name(), "first-sight", &[]);
-    op.wait_ready(Duration::from_secs(30)).await;
+    let (ns, client, op) = with_operator("first-sight").await;
 
     create(&client, ns.name(), &manifest(SUSPENDED)).await;
     create(&client, ns.name(), &manifest(INVALID)).await;
@@ -65,7 +59,7 @@ async fn status_is_written_on_first_sight_for_suspended_and_invalid_resources() 
         &op,
         // The status is written before the finalizer action runs, so wait for both.
         |f| {
-            f.status.as_ref().and_then(|s| s.phase).is_some()
+            has_phase(f)
                 && f.metadata
                     .finalizers
                     .as_ref()
@@ -96,7 +90,7 @@ async fn status_is_written_on_first_sight_for_suspended_and_invalid_resources() 
         Duration::from_secs(20),
         "invalid status",
         &op,
-        |f| f.status.as_ref().and_then(|s| s.phase).is_some(),
+        has_phase,
     )
     .await;
     let st = broken.status.as_ref().expect("status");
@@ -126,40 +120,13 @@ async fn status_is_written_on_first_sight_for_suspended_and_invalid_resources() 
     assert!(!warnings.is_empty(), "a Warning event for the invalid spec");
 
     // A new generation on a resource that stays suspended: observedGeneration follows.
-    let api = Api::<FlinkDeployment>::namespaced(client.clone(), ns.name());
-    let patch = serde_json::json!({"spec": {"job": {"args": ["--keys", "2"]}}});
-    api.patch(
-        "parked",
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(&patch),
-    )
-    .await
-    .expect("patched");
-    wait_for(
-        &client,
-        ns.name(),
-        "parked",
-        Duration::from_secs(20),
-        "observedGeneration 2",
-        &op,
-        |f| f.status.as_ref().and_then(|s| s.observed_generation) == Some(2),
-    )
-    .await;
-    // The operator goes first, or it would add its finalizer back before the namespace
-    // is deleted and leave the namespace stuck terminating.
-    drop(op);
-    release_all(&client, ns.name()).await;
+    second_generation_is_observed(&client, ns.name(), "2", "observedGeneration 2", &op).await;
+    release_after([op], &client, ns.name()).await;
 }
 
 #[tokio::test]
 async fn deleting_releases_the_finalizer() {
-    let cluster = local_cluster::shared().await.expect("control plane");
-    let ns = TestNamespace::new(cluster, "op-delete")
-        .await
-        .expect("namespace");
-    let client = cluster.client().expect("client");
-    let op = Operator::start(cluster, ns.name(), "delete", &[]);
-    op.wait_ready(Duration::from_secs(30)).await;
+    let (ns, client, op) = with_operator("delete").await;
     create(&client, ns.name(), &manifest(SUSPENDED)).await;
     wait_for(
         &client,
@@ -204,13 +171,7 @@ async fn deleting_releases_the_finalizer() {
 
 #[tokio::test]
 async fn sigterm_stops_the_operator_cleanly() {
-    let cluster = local_cluster::shared().await.expect("control plane");
-    let ns = TestNamespace::new(cluster, "op-sigterm")
-        .await
-        .expect("namespace");
-    let client = cluster.client().expect("client");
-    let mut op = Operator::start(cluster, ns.name(), "sigterm", &[]);
-    op.wait_ready(Duration::from_secs(30)).await;
+    let (ns, client, mut op) = with_operator("sigterm").await;
     // Something to reconcile while the signal arrives.
     create(&client, ns.name(), &manifest(SUSPENDED)).await;
     create(&client, ns.name(), &manifest(INVALID)).await;
@@ -221,19 +182,12 @@ async fn sigterm_stops_the_operator_cleanly() {
     assert!(op.log_text().contains("shutting down"), "{}", op.log_text());
     // Text logs written to a file carry no terminal colour codes.
     assert!(!op.log_text().contains('\u{1b}'), "{}", op.log_text());
-    // The operator goes first, or it would add its finalizer back before the namespace
-    // is deleted and leave the namespace stuck terminating.
-    drop(op);
-    release_all(&client, ns.name()).await;
+    release_after([op], &client, ns.name()).await;
 }
 
 #[tokio::test]
 async fn only_the_leader_acts_and_a_standby_takes_over() {
-    let cluster = local_cluster::shared().await.expect("control plane");
-    let ns = TestNamespace::new(cluster, "op-leader")
-        .await
-        .expect("namespace");
-    let client = cluster.client().expect("client");
+    let (cluster, ns, client) = namespace("leader").await;
     let lease = format!("flink-operator-{}", ns.name());
     let args = [
         "--leader-election",
@@ -260,7 +214,7 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         Duration::from_secs(20),
         "the leader writes status",
         &a,
-        |f| f.status.as_ref().and_then(|s| s.phase).is_some(),
+        has_phase,
     )
     .await;
     let reconciles = |text: &str| {
@@ -286,25 +240,7 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         "takeover after SIGKILL of the leader: {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let api = Api::<FlinkDeployment>::namespaced(client.clone(), ns.name());
-    let patch = serde_json::json!({"spec": {"job": {"args": ["--keys", "3"]}}});
-    api.patch(
-        "parked",
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(&patch),
-    )
-    .await
-    .expect("patched");
-    wait_for(
-        &client,
-        ns.name(),
-        "parked",
-        Duration::from_secs(20),
-        "the new leader acts",
-        &b,
-        |f| f.status.as_ref().and_then(|s| s.observed_generation) == Some(2),
-    )
-    .await;
+    second_generation_is_observed(&client, ns.name(), "3", "the new leader acts", &b).await;
     // A clean stop releases the Lease.
     let (_, code) = b.terminate();
     assert_eq!(code, Some(0), "{}", b.log_text());
@@ -316,9 +252,65 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         None,
         "released on shutdown"
     );
-    // The operator goes first, or it would add its finalizer back before the namespace
-    // is deleted and leave the namespace stuck terminating.
-    drop(a);
-    drop(b);
-    release_all(&client, ns.name()).await;
+    release_after([a, b], &client, ns.name()).await;
+}
+
+/// The shared control plane, a fresh namespace `op-<tag>` in it and a client.
+async fn namespace(tag: &str) -> (&'static LocalCluster, TestNamespace, kube::Client) {
+    let cluster = local_cluster::shared().await.expect("control plane");
+    let ns = TestNamespace::new(cluster, &format!("op-{tag}"))
+        .await
+        .expect("namespace");
+    let client = cluster.client().expect("client");
+    (cluster, ns, client)
+}
+
+/// [`namespace`] with a ready operator scoped to it.
+async fn with_operator(tag: &str) -> (TestNamespace, kube::Client, Operator) {
+    let (cluster, ns, client) = namespace(tag).await;
+    let op = Operator::start(cluster, ns.name(), tag, &[]);
+    op.wait_ready(Duration::from_secs(30)).await;
+    (ns, client, op)
+}
+
+/// Whether the operator has written a phase.
+fn has_phase(f: &FlinkDeployment) -> bool {
+    f.status.as_ref().and_then(|s| s.phase).is_some()
+}
+
+/// Gives `parked` a second generation (other job arguments, `--keys <keys>`) and waits until
+/// `op` reports it observed.
+async fn second_generation_is_observed(
+    client: &kube::Client,
+    namespace: &str,
+    keys: &str,
+    what: &str,
+    op: &Operator,
+) {
+    let api = Api::<FlinkDeployment>::namespaced(client.clone(), namespace);
+    let patch = serde_json::json!({"spec": {"job": {"args": ["--keys", keys]}}});
+    api.patch("parked", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("patched");
+    wait_for(
+        client,
+        namespace,
+        "parked",
+        Duration::from_secs(20),
+        what,
+        op,
+        |f| f.status.as_ref().and_then(|s| s.observed_generation) == Some(2),
+    )
+    .await;
+}
+
+/// Test cleanup: the operators go first, or one would add its finalizer back before the
+/// namespace is deleted and leave the namespace stuck terminating.
+async fn release_after<const N: usize>(
+    operators: [Operator; N],
+    client: &kube::Client,
+    namespace: &str,
+) {
+    drop(operators);
+    release_all(client, namespace).await;
 }
