@@ -1,6 +1,6 @@
 //! What every reconciler does with the lifecycle machine's decision: write the status first,
-//! then execute the actions in order, counting both (does IO: the status write; the actions'
-//! IO is the caller's).
+//! then execute the actions in order, counting both (does IO: the status and finalizer
+//! writes; the other actions' calls are each reconciler's).
 
 use std::fmt::Debug;
 
@@ -110,7 +110,8 @@ pub async fn write_status<K: Decided>(
 /// and is not counted.
 ///
 /// The loop over the actions stays with each reconciler: a shared one taking an async closure
-/// over the reconcile's borrows makes the controller's future not provably `Send`.
+/// over the reconcile's borrows makes the controller's future not provably `Send`, and one
+/// taking a per-kind executor trait costs more lines than the seven-line loop it saves.
 pub fn count_action<T>(ctx: &Context, action: &Action, result: &Result<T>) {
     if matches!(action, Action::Requeue { .. }) {
         return;
