@@ -1725,8 +1725,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// Our job runs again (any state but a terminal one) after the operation stopped it with
-    /// its state captured, seen in a step after the one that began the teardown (in that step
-    /// the job may still be reported as it was a moment before it stopped).
+    /// its state captured, seen in a step after the one that began the teardown and once
+    /// Flink's cached job state has been refreshed (until then the job may still be reported
+    /// as it was a moment before it stopped).
     ///
     /// What that job is: its JobManager restarted (a crash, an evicted pod) before the
     /// teardown removed it, and started the job again — with HA metadata from the newest
@@ -1748,13 +1749,16 @@ impl<'a> Ctx<'a> {
     /// - a Warning event and a `Degraded: JobResumedAfterStop` condition say so, since the
     ///   resumed job may have written duplicate output the user may want to check.
     fn resumed_after_stop(&self) -> bool {
-        let entered_earlier = self
+        // Flink's REST API serves a job's state from a cache (`web.refresh-interval`): for
+        // that long after the stop it may still say RUNNING about a job that FINISHED.
+        let cache = SignedDuration::from_secs(self.obs.settings.job_state_cache_secs as i64);
+        let past_stale_reads = self
             .st
             .machine
             .since
             .as_ref()
-            .is_some_and(|s| s.0 < self.now);
-        entered_earlier
+            .is_some_and(|s| s.0 < self.now && s.0 + cache <= self.now);
+        past_stale_reads
             && self.stopped_with_state()
             && self.facts().is_some_and(|f| !f.state.is_terminal())
     }

@@ -39,6 +39,8 @@ pub const UPGRADE_MAX_RESTARTS: &str = "kubernetes.operator.deployment.rollback.
 pub const FAILURE_MAX_COUNT: &str = "kubernetes.operator.job.failure.max-count";
 /// The failure-counting window.
 pub const FAILURE_WINDOW: &str = "kubernetes.operator.job.failure.window";
+/// How often Flink's REST API refreshes the job state it serves.
+pub const JOB_STATE_CACHE: &str = "web.refresh-interval";
 /// Requeue interval of a steady, healthy deployment.
 pub const STEADY_INTERVAL: &str = "kubernetes.operator.reconcile.interval";
 
@@ -74,6 +76,9 @@ pub struct Settings {
     pub failure_window_secs: u64,
     /// Requeue interval when nothing happens, seconds.
     pub steady_interval_secs: u64,
+    /// How long Flink's REST API may keep answering with a job's state from before a change
+    /// (`web.refresh-interval`, Flink's 3 s by default), seconds, rounded up.
+    pub job_state_cache_secs: u64,
     /// Completed checkpoints Flink keeps (`state.checkpoints.num-retained`, the operator's
     /// default when unset): bounds how stale the recorded checkpoint may get.
     pub checkpoints_retained: u32,
@@ -99,6 +104,7 @@ impl Default for Settings {
             failure_window_secs: 600,
             steady_interval_secs: 60,
             checkpoints_retained: flink_crd::DEFAULT_RETAINED_CHECKPOINTS,
+            job_state_cache_secs: 3,
             invalid: Vec::new(),
         }
     }
@@ -159,6 +165,12 @@ impl Settings {
         secs(STABILITY_WINDOW, &mut s.stability_window_secs);
         secs(FAILURE_WINDOW, &mut s.failure_window_secs);
         secs(STEADY_INTERVAL, &mut s.steady_interval_secs);
+        if let Some(v) = conf.get(JOB_STATE_CACHE) {
+            match parse_duration(v) {
+                Ok(d) => s.job_state_cache_secs = d.as_millis().div_ceil(1000) as u64,
+                Err(e) => invalid.push((JOB_STATE_CACHE.to_string(), e)),
+            }
+        }
         let mut count = |key: &str, target: &mut u32| {
             if let Some(v) = conf.get(key) {
                 match v.trim().parse::<u32>() {
