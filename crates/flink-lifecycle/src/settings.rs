@@ -274,6 +274,16 @@ mod tests {
     }
 
     #[test]
+    fn the_job_state_cache_is_flinks_refresh_interval_rounded_up() {
+        let none = BTreeMap::new();
+        assert_eq!(Settings::from_flat(&none).job_state_cache_secs, 3);
+        let ms = [(JOB_STATE_CACHE.to_string(), "1500".to_string())].into();
+        assert_eq!(Settings::from_flat(&ms).job_state_cache_secs, 2);
+        let secs = [(JOB_STATE_CACHE.to_string(), "10 s".to_string())].into();
+        assert_eq!(Settings::from_flat(&secs).job_state_cache_secs, 10);
+    }
+
+    #[test]
     fn session_job_config_wins_over_its_cluster_and_the_defaults() {
         let defaults: BTreeMap<String, String> =
             [(PERIODIC_SAVEPOINT_INTERVAL.to_string(), "1h".to_string())].into();
