@@ -14,6 +14,8 @@ use kube::api::{Api, ListParams, LogParams};
 
 /// Log lines of each container and of the operator shown.
 const TAIL_LINES: i64 = 25;
+/// Log lines of a container read to find those shown: Java stack traces are long.
+const LOG_LINES_READ: i64 = 2000;
 
 /// Deployments, pods and log tails of `namespace`, then the operator log's tail.
 pub(crate) async fn cluster_state(client: &Client, namespace: &str, operator_log: &Path) -> String {
@@ -179,14 +181,14 @@ async fn log_tails(pods: &Api<Pod>, p: &Pod) -> String {
         for &previous in runs {
             let params = LogParams {
                 container: Some(c.name.clone()),
-                tail_lines: Some(TAIL_LINES),
+                tail_lines: Some(LOG_LINES_READ),
                 previous,
                 ..LogParams::default()
             };
             let which = if previous { "previous" } else { "current" };
             let _ = writeln!(out, "log of {name}/{} ({which} run):", c.name);
             match pods.logs(&name, &params).await {
-                Ok(text) => out.push_str(&indent(&text)),
+                Ok(text) => out.push_str(&indent(&tail(&without_stack_frames(&text)))),
                 Err(e) => {
                     let _ = writeln!(out, "  cannot read it: {e}");
                 }
@@ -194,6 +196,17 @@ async fn log_tails(pods: &Api<Pod>, p: &Pod) -> String {
         }
     }
     out
+}
+
+/// A JVM's log without its stack frames, so the tail shows the exception and its causes.
+fn without_stack_frames(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !(t.starts_with("at ") || (t.starts_with("... ") && t.ends_with(" more")))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn tail(text: &str) -> String {
@@ -221,6 +234,12 @@ mod tests {
         let text: String = (0..40).map(|i| format!("line {i}\n")).collect();
         let t = tail(&text);
         assert!(t.starts_with("line 15") && t.ends_with("line 39"), "{t}");
+        let trace =
+            "java.io.FileNotFoundException: chk-2\n\tat a.B(B.java:1)\n\t... 5 more\nCaused by: x";
+        assert_eq!(
+            without_stack_frames(trace),
+            "java.io.FileNotFoundException: chk-2\nCaused by: x"
+        );
         let long = "x".repeat(1000);
         assert_eq!(indent(&long).len(), 2 + 300 + 1);
     }
