@@ -1297,11 +1297,15 @@ impl<'a> Ctx<'a> {
         let status = self.trigger_status(&trigger_id);
         match status {
             Some(TriggerStatus::Completed { location }) => {
+                // Its state is the job's when it was triggered, as a periodic checkpoint's
+                // time is its trigger time: a checkpoint completed between the trigger and
+                // this look is newer, and must stay so, or a restore would go back in time.
+                let taken_at = millis(op.started_at.0);
                 if op.kind == OperationKind::Checkpoint {
                     if !location.is_empty() {
                         self.st.job_status.checkpoint_info.last_checkpoint =
                             Some(flink_crd::status::Checkpoint {
-                                time_stamp: millis(self.now),
+                                time_stamp: taken_at,
                                 location: Some(location.clone()),
                                 trigger_type: Some(SnapshotTriggerType::Manual),
                                 format_type: None,
@@ -1314,7 +1318,7 @@ impl<'a> Ctx<'a> {
                     } else {
                         SnapshotTriggerType::Manual
                     };
-                    self.record_savepoint(location.clone(), tt, op.nonce);
+                    self.record_savepoint(location.clone(), tt, op.nonce, taken_at);
                 }
                 self.event(
                     EventKind::Normal,
@@ -1386,15 +1390,20 @@ impl<'a> Ctx<'a> {
         go(MachineState::Running)
     }
 
+    /// Records a completed savepoint taken at `taken_at_ms` (its state's time, which orders it
+    /// among checkpoints).
     fn record_savepoint(
         &mut self,
         location: String,
         trigger_type: SnapshotTriggerType,
         nonce: Option<i64>,
+        taken_at_ms: i64,
     ) {
         let sp = Savepoint {
-            time_stamp: millis(self.now),
-            time: Some(self.now.to_string()),
+            time_stamp: taken_at_ms,
+            time: Timestamp::from_millisecond(taken_at_ms)
+                .ok()
+                .map(|t| t.to_string()),
             location,
             trigger_type: Some(trigger_type),
             format_type: Some(SnapshotFormatType::Canonical),
@@ -1495,7 +1504,12 @@ impl<'a> Ctx<'a> {
         let status = self.trigger_status(&trigger_id);
         match status {
             Some(TriggerStatus::Completed { location }) => {
-                self.record_savepoint(location.clone(), SnapshotTriggerType::Upgrade, None);
+                self.record_savepoint(
+                    location.clone(),
+                    SnapshotTriggerType::Upgrade,
+                    None,
+                    millis(self.now),
+                );
                 self.order_savepoint_after_checkpoints();
                 let point = self.last_savepoint();
                 let fallback: Vec<RestorePoint> = self
