@@ -20,32 +20,10 @@ const LOG_LINES_READ: i64 = 2000;
 /// Deployments, pods and log tails of `namespace`, then the operator log's tail.
 pub(crate) async fn cluster_state(client: &Client, namespace: &str, operator_log: &Path) -> String {
     let mut out = String::new();
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    match deployments.list(&ListParams::default()).await {
-        Ok(list) => {
-            out.push_str("deployments:\n");
-            for d in list.items {
-                let _ = writeln!(out, "  {}", deployment_line(&d));
-            }
-        }
-        Err(e) => {
-            let _ = writeln!(out, "deployments: cannot list them: {e}");
-        }
-    }
+    out.push_str(&listing::<Deployment>(client, namespace, "deployments", deployment_line).await);
     // The node resolves Service names from EndpointSlices: a stale one leaves a name
     // pointing nowhere.
-    let slices: Api<EndpointSlice> = Api::namespaced(client.clone(), namespace);
-    match slices.list(&ListParams::default()).await {
-        Ok(list) => {
-            out.push_str("endpoint slices:\n");
-            for s in list.items {
-                let _ = writeln!(out, "  {}", slice_line(&s));
-            }
-        }
-        Err(e) => {
-            let _ = writeln!(out, "endpoint slices: cannot list them: {e}");
-        }
-    }
+    out.push_str(&listing::<EndpointSlice>(client, namespace, "endpoint slices", slice_line).await);
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     match pods.list(&ListParams::default()).await {
         Ok(list) => {
@@ -69,6 +47,27 @@ pub(crate) async fn cluster_state(client: &Client, namespace: &str, operator_log
         }
     }
     out
+}
+
+/// `title:` then one line per object of kind `K` in `namespace`, or why they could not be listed.
+async fn listing<K>(client: &Client, namespace: &str, title: &str, line: fn(&K) -> String) -> String
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + k8s_openapi::serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    match api.list(&ListParams::default()).await {
+        Ok(list) => {
+            let mut out = format!("{title}:\n");
+            for o in &list.items {
+                let _ = writeln!(out, "  {}", line(o));
+            }
+            out
+        }
+        Err(e) => format!("{title}: cannot list them: {e}\n"),
+    }
 }
 
 fn deployment_line(d: &Deployment) -> String {
